@@ -1,0 +1,1 @@
+"""Textual app and command-line front end for impact-review."""
