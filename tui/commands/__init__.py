@@ -1,0 +1,1 @@
+"""One module per `impact-review` command, each exposing `register(subparsers)`."""
