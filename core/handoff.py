@@ -15,9 +15,9 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    StrictBool,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -26,15 +26,31 @@ FORMAT_VERSION = 1
 MAX_TEXT = 65_536
 """Longest accepted text field, in characters; longer text is almost certainly junk upstream."""
 
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+def _reject_unwritable(value: str) -> str:
+    # Spark reads a NUL escape followed by digits as an octal escape; no real text needs NUL.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (found a lone surrogate escape)") from None
+    return value
+
+
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_reject_unwritable)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=512), AfterValidator(_reject_unwritable)
+]
 ReportId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"),
 ]
 TableName = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$"),
+    StringConstraints(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$"
+    ),
 ]
 
 
@@ -114,12 +130,16 @@ class Report(HandoffModel):
     id: ReportId = Field(description="Stable report id; one row per (id, service) in the table.")
     generated_at: AwareDatetime = Field(description="When the graph was captured (with a zone).")
     request: Text = Field(description="The plain-English request that started the workflow.")
-    title: NonBlank = Field(description="Short title, e.g. 'checkout feature pipeline remediation'.")
+    title: NonBlank = Field(
+        description="Short title, e.g. 'checkout feature pipeline remediation'."
+    )
     databricks_surface: Text = Field(description="Databricks products involved.")
     source_pr: Text = Field(description="Pull request or change that carries the remediation.")
     investigation: Text = Field(description="One-sentence finding of the investigation.")
     trigger: Trigger
-    target_table: TableName = Field(description="Three-part Unity Catalog name of the impact table.")
+    target_table: TableName = Field(
+        description="Three-part Unity Catalog name of the impact table."
+    )
 
 
 class Node(HandoffModel):
@@ -167,7 +187,9 @@ class Service(HandoffModel):
     risk_level: RiskLevel
     recommended_action: Text
     skip_reason: Text | None = Field(
-        default=None, description="Why a non-production service is not written."
+        default=None,
+        description="Why the service is not written: required for non-production services; "
+        "set on a production service when a reviewer excluded it.",
     )
     node: Name | None = Field(default=None, description="Graph node id of its deployment.")
 
@@ -175,14 +197,14 @@ class Service(HandoffModel):
     def _skip_reason_matches_production(self) -> Self:
         if not self.production and not (self.skip_reason or "").strip():
             raise ValueError("skip_reason: required when production is false")
-        if self.production and self.skip_reason is not None:
-            raise ValueError("skip_reason: only non-production services are skipped")
+        if self.skip_reason is not None and not self.skip_reason.strip():
+            raise ValueError("skip_reason: must not be blank")
         return self
 
     @property
     def written(self) -> bool:
-        """Whether the handoff itself asks for this service to be written."""
-        return self.production
+        """Whether this service becomes a row in the impact table."""
+        return self.production and self.skip_reason is None
 
 
 class Handoff(HandoffModel):
@@ -205,9 +227,7 @@ class Handoff(HandoffModel):
             for end in ("source", "target"):
                 endpoint = getattr(edge, end)
                 if endpoint not in node_ids:
-                    problems.append(
-                        f"graph.edges[{index}].{end}: no node with id {endpoint!r}"
-                    )
+                    problems.append(f"graph.edges[{index}].{end}: no node with id {endpoint!r}")
         names: set[str] = set()
         for index, service in enumerate(self.services):
             if service.name in names:

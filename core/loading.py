@@ -180,7 +180,9 @@ def _problems_for(detail: ErrorDetails) -> list[Problem]:
         elif kind == "string_too_long":
             message = f"is longer than {context.get('max_length')} characters"
         elif kind == "string_pattern_mismatch":
-            message = _PATTERN_MESSAGES.get(location[-1] if location else "", "has a bad format")
+            message = _PATTERN_MESSAGES.get(
+                str(location[-1]) if location else "", "has a bad format"
+            )
         else:
             message = detail["msg"][:1].lower() + detail["msg"][1:]
     return [Problem(path, message)]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from tui import exit_codes
+from tui.commands._shared import BadInput, error
 
 COMMAND_MODULES = (
     "review",
@@ -35,8 +36,8 @@ class Handler(Protocol):
     def __call__(self, args: argparse.Namespace) -> int: ...
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every command that is installed."""
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The full parser, with every command that is installed, and the command names."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -58,14 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
-    return parser
+    return parser, set(subparsers.choices)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    parser, known = build_parser()
     if not arguments:
         arguments = ["demo"]
     elif arguments[0] not in known and not arguments[0].startswith("-"):
@@ -74,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
+    except BadInput as problem:
+        error(str(problem))
+        return exit_codes.BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return exit_codes.INTERRUPTED

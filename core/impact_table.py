@@ -1,0 +1,152 @@
+"""The impact table: its columns, one row per written service, and each row's content hash.
+
+The content hash lets anyone holding only the table detect a row edited after review: it is the
+SHA-256 of the row's reviewed content in a canonical form, so recomputing it from the values read
+back must give the stored hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from core.handoff import Handoff, Service
+
+
+class ColumnType(StrEnum):
+    """Databricks SQL types the impact table uses."""
+
+    STRING = "STRING"
+    TIMESTAMP = "TIMESTAMP"
+    STRING_ARRAY = "ARRAY<STRING>"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the impact table."""
+
+    name: str
+    type: ColumnType
+    comment: str
+    required: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("report_id", ColumnType.STRING, "Impact report id from the production graph", True),
+    Column("generated_at", ColumnType.TIMESTAMP, "When the production graph was captured (UTC)"),
+    Column("title", ColumnType.STRING, "Short title of the change under review"),
+    Column(
+        "requested_change", ColumnType.STRING, "Plain-English request that started the workflow"
+    ),
+    Column("databricks_surface", ColumnType.STRING, "Databricks products involved"),
+    Column("source_pr", ColumnType.STRING, "Pull request carrying the remediation"),
+    Column("investigation", ColumnType.STRING, "Finding of the impact investigation"),
+    Column("trigger_pipeline", ColumnType.STRING, "Lakeflow pipeline the proposed action targets"),
+    Column(
+        "proposed_action", ColumnType.STRING, "What the Databricks agent or workflow wants to do"
+    ),
+    Column("service_name", ColumnType.STRING, "Impacted production service", True),
+    Column("owner_team", ColumnType.STRING, "Team that owns the service"),
+    Column("namespace", ColumnType.STRING, "Kubernetes namespace of the service"),
+    Column("depends_on", ColumnType.STRING, "Table or pipeline the service depends on"),
+    Column("dependency", ColumnType.STRING, "How the service depends on the trigger"),
+    Column("evidence", ColumnType.STRING, "Evidence for the dependency"),
+    Column("active_monitors", ColumnType.STRING_ARRAY, "Monitors active on the service"),
+    Column("risk_level", ColumnType.STRING, "Reviewed risk: low, medium, high or critical"),
+    Column("recommended_action", ColumnType.STRING, "Reviewed recommended action"),
+    Column("content_hash", ColumnType.STRING, "SHA-256 of the reviewed row content"),
+    Column("reviewed_by", ColumnType.STRING, "Who approved the write"),
+    Column("reviewed_at", ColumnType.TIMESTAMP, "When the write was approved (UTC)"),
+)
+"""Every column, in table order."""
+
+KEY_COLUMNS = ("report_id", "service_name")
+REVIEW_COLUMNS = ("reviewed_by", "reviewed_at")
+"""Bound as statement parameters at execution, so the approved SQL does not depend on them."""
+CONTENT_COLUMNS = tuple(
+    column.name for column in COLUMNS if column.name not in {"content_hash", *REVIEW_COLUMNS}
+)
+"""What the content hash covers."""
+TABLE_COMMENT = (
+    "Production-impact reports written by impact-review: which production services a Databricks "
+    "action could affect, their owners, monitors, risk and recommended action, as reviewed."
+)
+
+CellValue = str | datetime | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class ImpactRow:
+    """One reviewed row: the content columns in table order, plus the content hash."""
+
+    values: tuple[CellValue, ...]
+    """Values of CONTENT_COLUMNS, in order."""
+
+    @property
+    def service_name(self) -> str:
+        return str(self.values[CONTENT_COLUMNS.index("service_name")])
+
+    def get(self, column: str) -> CellValue:
+        """The value of a content column (or content_hash)."""
+        if column == "content_hash":
+            return self.content_hash
+        return self.values[CONTENT_COLUMNS.index(column)]
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(dict(zip(CONTENT_COLUMNS, self.values, strict=True)))
+
+
+def canonical_timestamp(value: datetime) -> str:
+    """UTC, microsecond precision, `Z` suffix: the one spelling used for hashing and display."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _canonical(value: CellValue) -> object:
+    if isinstance(value, datetime):
+        return canonical_timestamp(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def content_hash(content: dict[str, CellValue]) -> str:
+    """SHA-256 (hex) of the canonical JSON of the content columns."""
+    canonical = {name: _canonical(content[name]) for name in CONTENT_COLUMNS}
+    encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def row_for(handoff: Handoff, service: Service) -> ImpactRow:
+    """The impact row for one written service of a (reviewed) handoff."""
+    report = handoff.report
+    by_name: dict[str, CellValue] = {
+        "report_id": report.id,
+        "generated_at": report.generated_at.astimezone(UTC),
+        "title": report.title,
+        "requested_change": report.request,
+        "databricks_surface": report.databricks_surface,
+        "source_pr": report.source_pr,
+        "investigation": report.investigation,
+        "trigger_pipeline": report.trigger.pipeline,
+        "proposed_action": report.trigger.proposed_action,
+        "service_name": service.name,
+        "owner_team": service.owner_team,
+        "namespace": service.namespace,
+        "depends_on": service.depends_on,
+        "dependency": service.dependency,
+        "evidence": service.evidence,
+        "active_monitors": tuple(service.active_monitors),
+        "risk_level": service.risk_level.value,
+        "recommended_action": service.recommended_action,
+    }
+    return ImpactRow(tuple(by_name[name] for name in CONTENT_COLUMNS))
+
+
+def rows_for(handoff: Handoff) -> tuple[ImpactRow, ...]:
+    """Rows for every service the handoff writes, ordered by service name (the table's order)."""
+    written = sorted((s for s in handoff.services if s.written), key=lambda s: s.name)
+    return tuple(row_for(handoff, service) for service in written)

@@ -1,0 +1,115 @@
+"""The payload files of a plan: runbook, one .sql and one request .json per statement, replay.sh.
+
+Each .json file is exactly the body POSTed to `/api/2.0/sql/statements`, so the files are a
+faithful record of what ran and can be replayed with curl. No credential is ever written: the
+replay script reads the token from the environment at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.plan import Plan
+from core.runbook import runbook_markdown
+from core.sqlgen.literals import timestamp_text
+from core.sqlgen.statements import Statement
+
+WAIT_TIMEOUT = "30s"
+"""Server-side wait: a statement that finishes within it costs a single request."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Who approved which plan, and when; bound into the rows as reviewed_by / reviewed_at."""
+
+    approver: str
+    approved_at: datetime
+    digest: str
+
+
+def parameter_values(approval: Approval) -> dict[str, str]:
+    """Values for the plan's parameter slots."""
+    return {"reviewed_by": approval.approver, "reviewed_at": timestamp_text(approval.approved_at)}
+
+
+def request_body(statement: Statement, warehouse_id: str, values: dict[str, str]) -> dict[str, Any]:
+    """The JSON body POSTed to the Statement Execution API for one statement."""
+    body: dict[str, Any] = {
+        "warehouse_id": warehouse_id,
+        "statement": statement.sql,
+        "wait_timeout": WAIT_TIMEOUT,
+        "on_wait_timeout": "CONTINUE",
+        "disposition": "INLINE",
+        "format": "JSON_ARRAY",
+    }
+    if statement.parameters:
+        body["parameters"] = [
+            {"name": slot.name, "value": values[slot.name], "type": slot.type}
+            for slot in statement.parameters
+        ]
+    return body
+
+
+def statement_file_stem(index: int, statement: Statement) -> str:
+    return f"{statement.step.number:02d}-{statement.name}"
+
+
+def write_payloads(
+    plan: Plan, out_dir: Path, *, warehouse_id: str, approval: Approval
+) -> list[Path]:
+    """Write the payload files into `out_dir` (created if needed); returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    values = parameter_values(approval)
+    written: list[Path] = []
+    stems = [statement_file_stem(i, s) for i, s in enumerate(plan.statements)]
+    for stem, statement in zip(stems, plan.statements, strict=True):
+        sql_path = out_dir / f"{stem}.sql"
+        sql_path.write_text(statement.sql + "\n", encoding="utf-8")
+        json_path = out_dir / f"{stem}.json"
+        body = request_body(statement, warehouse_id, values)
+        json_path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        written += [sql_path, json_path]
+    runbook = out_dir / "runbook.md"
+    runbook.write_text(runbook_markdown(plan, [f"{stem}.sql" for stem in stems]), "utf-8")
+    replay = out_dir / "replay.sh"
+    replay.write_text(replay_script([f"{stem}.json" for stem in stems]), "utf-8")
+    os.chmod(replay, 0o755)
+    return [runbook, *written, replay]
+
+
+def replay_script(body_files: list[str]) -> str:
+    """A POSIX shell script that POSTs each body with curl, stopping at the first failure."""
+    posts = "\n".join(f"post {shlex.quote(name)}" for name in body_files)
+    return f"""#!/bin/sh
+# Replays these statements through the Databricks SQL Statement Execution API with curl.
+# Needs DATABRICKS_HOST, DATABRICKS_TOKEN and DATABRICKS_SQL_WAREHOUSE_ID; the token is read
+# from the environment and never written to disk.
+set -eu
+: "${{DATABRICKS_HOST:?set DATABRICKS_HOST}}"
+: "${{DATABRICKS_TOKEN:?set DATABRICKS_TOKEN}}"
+: "${{DATABRICKS_SQL_WAREHOUSE_ID:?set DATABRICKS_SQL_WAREHOUSE_ID}}"
+cd "$(dirname "$0")"
+pattern='"warehouse_id": "[^"]*"'
+post() {{
+  echo "== $1" >&2
+  sed "s/$pattern/\\"warehouse_id\\": \\"$DATABRICKS_SQL_WAREHOUSE_ID\\"/" "$1" |
+    curl --silent --show-error --fail-with-body \\
+      -X POST "${{DATABRICKS_HOST%/}}/api/2.0/sql/statements" \\
+      -H "Authorization: Bearer $DATABRICKS_TOKEN" \\
+      -H "Content-Type: application/json" \\
+      --data-binary @- > "$1.response"
+  if ! grep -q '"state": *"SUCCEEDED"' "$1.response"; then
+    echo "statement in $1 did not succeed (it may still be running):" >&2
+    cat "$1.response" >&2
+    exit 1
+  fi
+}}
+{posts}
+echo "all statements succeeded" >&2
+"""

@@ -1,0 +1,1 @@
+"""SQL for the impact table, built as sqlglot expressions and rendered in the Databricks dialect."""

@@ -1,0 +1,210 @@
+"""The statements a write runs: create the table, upsert the rows (MERGE), read them back.
+
+Output is deterministic: the same rows give byte-identical SQL. Rows are rendered one tuple at a
+time through sqlglot and cached, so re-rendering after an edit only renders the edited row, and
+large reports are split into several MERGE statements that each stay far below the 16 MiB limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlglot import exp
+
+from core.impact_table import (
+    COLUMNS,
+    CONTENT_COLUMNS,
+    KEY_COLUMNS,
+    REVIEW_COLUMNS,
+    TABLE_COMMENT,
+    Column,
+    ImpactRow,
+)
+from core.sqlgen.literals import literal
+from core.steps import Step
+
+DIALECT = "databricks"
+MERGE_BYTE_BUDGET = 4 * 1024 * 1024
+"""Most row bytes per MERGE statement: a quarter of the 16 MiB statement limit."""
+MERGE_ROW_LIMIT = 5_000
+"""Most rows per MERGE statement, so each statement also stays quick to run."""
+_ROWS_MARKER = "__impact_review_rows__"
+
+_COLUMN_BY_NAME = {column.name: column for column in COLUMNS}
+_SOURCE_COLUMNS = (*CONTENT_COLUMNS, "content_hash")
+"""Columns of the MERGE source: the content, then its hash."""
+
+
+@dataclass(frozen=True)
+class ParameterSlot:
+    """A `:name` marker in a statement, bound when the statement runs."""
+
+    name: str
+    type: str
+
+
+REVIEW_PARAMETERS = (
+    ParameterSlot("reviewed_by", "STRING"),
+    ParameterSlot("reviewed_at", "TIMESTAMP"),
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of the plan."""
+
+    step: Step
+    name: str
+    """File-name-friendly id, unique in the plan, e.g. `upsert-rows-2-of-3`."""
+    sql: str
+    parameters: tuple[ParameterSlot, ...] = ()
+    row_count: int = 0
+    """Rows this statement writes (upserts only)."""
+
+
+def table_expression(table: str) -> exp.Table:
+    """A three-part table name as a sqlglot Table."""
+    return exp.to_table(table, dialect=DIALECT)
+
+
+def _column_type(column: Column) -> exp.DataType:
+    return exp.DataType.build(column.type.value, dialect=DIALECT)
+
+
+def create_table(table: str) -> Statement:
+    """`CREATE TABLE IF NOT EXISTS` for the impact table: Delta, with comments."""
+    definitions = []
+    for column in COLUMNS:
+        constraints = []
+        if column.required:
+            constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
+        constraints.append(
+            exp.ColumnConstraint(
+                kind=exp.CommentColumnConstraint(this=exp.Literal.string(column.comment))
+            )
+        )
+        definitions.append(
+            exp.ColumnDef(
+                this=exp.to_identifier(column.name),
+                kind=_column_type(column),
+                constraints=constraints,
+            )
+        )
+    create = exp.Create(
+        this=exp.Schema(this=table_expression(table), expressions=definitions),
+        kind="TABLE",
+        exists=True,
+        properties=exp.Properties(
+            expressions=[
+                exp.FileFormatProperty(this=exp.Var(this="DELTA")),
+                exp.SchemaCommentProperty(this=exp.Literal.string(TABLE_COMMENT)),
+            ]
+        ),
+    )
+    return Statement(Step.CREATE_TABLE, "create-table", create.sql(dialect=DIALECT, pretty=True))
+
+
+@lru_cache(maxsize=65_536)
+def row_sql(row: ImpactRow) -> str:
+    """One row of the MERGE source as a Databricks SQL tuple (cached: rows are immutable)."""
+    cells = [
+        literal(value, _COLUMN_BY_NAME[name].type)
+        for name, value in zip(CONTENT_COLUMNS, row.values, strict=True)
+    ]
+    cells.append(exp.Literal.string(row.content_hash))
+    return exp.Tuple(expressions=cells).sql(dialect=DIALECT)
+
+
+@lru_cache(maxsize=8)
+def _merge_template(table: str) -> tuple[str, str, str]:
+    """The MERGE text before and after its rows, and the separator between two rows."""
+    source_alias = exp.TableAlias(
+        this=exp.to_identifier("v"),
+        columns=[exp.to_identifier(name) for name in _SOURCE_COLUMNS],
+    )
+    values = exp.Values(
+        expressions=[exp.Tuple(expressions=[exp.column(_ROWS_MARKER)])], alias=source_alias
+    )
+    source = exp.select("*").from_(values).subquery("s")
+    key_match = exp.and_(*(exp.column(key, "t").eq(exp.column(key, "s")) for key in KEY_COLUMNS))
+    written = [*_SOURCE_COLUMNS, *REVIEW_COLUMNS]
+    source_values: list[exp.Expression] = [exp.column(name, "s") for name in _SOURCE_COLUMNS]
+    source_values += [exp.Placeholder(this=slot.name) for slot in REVIEW_PARAMETERS]
+    update = exp.Update(
+        expressions=[
+            exp.EQ(this=exp.column(name), expression=value)
+            for name, value in zip(written, source_values, strict=True)
+            if name not in KEY_COLUMNS
+        ]
+    )
+    insert = exp.Insert(
+        this=exp.Tuple(expressions=[exp.column(name) for name in written]),
+        expression=exp.Tuple(expressions=source_values),
+    )
+    merge = exp.Merge(
+        this=table_expression(table).as_("t"),
+        using=source,
+        on=key_match,
+        whens=exp.Whens(
+            expressions=[
+                exp.When(matched=True, then=update),
+                exp.When(matched=False, then=insert),
+            ]
+        ),
+    )
+    text = merge.sql(dialect=DIALECT, pretty=True)
+    marker_line = next(line for line in text.splitlines() if _ROWS_MARKER in line)
+    indent = marker_line[: len(marker_line) - len(marker_line.lstrip())]
+    before, _, after = text.partition(f"({_ROWS_MARKER})")
+    return before, after, ",\n" + indent
+
+
+def _chunks(rows: Sequence[ImpactRow]) -> list[list[tuple[ImpactRow, str]]]:
+    chunks: list[list[tuple[ImpactRow, str]]] = []
+    current: list[tuple[ImpactRow, str]] = []
+    size = 0
+    for row in rows:
+        text = row_sql(row)
+        text_bytes = len(text.encode("utf-8"))
+        over_budget = size + text_bytes > MERGE_BYTE_BUDGET
+        if current and (over_budget or len(current) >= MERGE_ROW_LIMIT):
+            chunks.append(current)
+            current, size = [], 0
+        current.append((row, text))
+        size += text_bytes
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
+    """Idempotent MERGE statements keyed by (report_id, service_name), split by size."""
+    before, after, separator = _merge_template(table)
+    chunks = _chunks(rows)
+    statements = []
+    for number, chunk in enumerate(chunks, start=1):
+        name = "upsert-rows" if len(chunks) == 1 else f"upsert-rows-{number}-of-{len(chunks)}"
+        body = separator.join(text for _, text in chunk)
+        statements.append(
+            Statement(
+                Step.UPSERT_ROWS,
+                name,
+                before + body + after,
+                REVIEW_PARAMETERS,
+                row_count=len(chunk),
+            )
+        )
+    return statements
+
+
+def select_report(table: str, report_id: str) -> Statement:
+    """The verification query: every column of the report's rows, ordered by service."""
+    query = (
+        exp.select(*(exp.column(column.name) for column in COLUMNS))
+        .from_(table_expression(table))
+        .where(exp.column("report_id").eq(exp.Literal.string(report_id)))
+        .order_by(exp.column("service_name"))
+    )
+    return Statement(Step.VERIFY_ROWS, "verify-rows", query.sql(dialect=DIALECT, pretty=True))
