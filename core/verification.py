@@ -1,0 +1,178 @@
+"""Compare the rows read back from the table with what was approved, field by field.
+
+Two independent checks: against the approved rows when we have them (missing, extra and changed
+rows, naming each field), and each row against its own content hash, which catches a row edited
+in the table after review even on a machine with no local record of the approval.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from core.impact_table import (
+    COLUMNS,
+    CONTENT_COLUMNS,
+    CellValue,
+    ColumnType,
+    ImpactRow,
+    canonical_timestamp,
+    content_hash,
+)
+
+DISPLAY_COLUMNS = ("report_id", "service_name", "owner_team", "risk_level", "recommended_action")
+"""The columns of the original write-up's verification table."""
+
+ReadBackRow = Mapping[str, str | None]
+"""One row as the Statement Execution API returns it: every value a string or None."""
+
+
+class RowStatus(StrEnum):
+    MATCH = "match"
+    MISSING = "missing"
+    EXTRA = "extra"
+    CHANGED = "changed"
+    TAMPERED = "tampered"
+    """The row's content no longer matches its own content hash."""
+
+
+@dataclass(frozen=True)
+class FieldDifference:
+    column: str
+    expected: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """The verdict on one service's row."""
+
+    service_name: str
+    status: RowStatus
+    differences: tuple[FieldDifference, ...] = ()
+    shown: tuple[str, ...] = ()
+    """Values of DISPLAY_COLUMNS (read back, or expected for a missing row)."""
+
+    def describe(self) -> str:
+        if self.status is RowStatus.MATCH:
+            return f"{self.service_name}: match"
+        if not self.differences:
+            return f"{self.service_name}: {self.status.value}"
+        fields = "; ".join(
+            f"{d.column}: expected {d.expected!r}, found {d.actual!r}" for d in self.differences
+        )
+        return f"{self.service_name}: {self.status.value} ({fields})"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verdict on a whole report."""
+
+    report_id: str
+    checks: tuple[RowCheck, ...]
+    compared_with_approval: bool
+    """False when only content hashes could be checked (no local record of the approval)."""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.status is RowStatus.MATCH for c in self.checks)
+
+    def count(self, status: RowStatus) -> int:
+        return sum(1 for check in self.checks if check.status is status)
+
+    def summary(self) -> str:
+        if not self.checks:
+            return f"{self.report_id}: no rows found"
+        parts = [
+            f"{self.count(status)} {status.value}" for status in RowStatus if self.count(status)
+        ]
+        basis = (
+            "approved rows and content hashes" if self.compared_with_approval else "content hashes"
+        )
+        verdict = "verified" if self.ok else "MISMATCH"
+        return f"{self.report_id}: {verdict}: {', '.join(parts)} (checked against {basis})"
+
+
+_TYPES = {column.name: column.type for column in COLUMNS}
+
+
+def text_of(value: CellValue) -> str:
+    """A cell shown as text, the way the comparison sees it."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        return canonical_timestamp(value)
+    if isinstance(value, tuple):
+        return json.dumps(list(value), ensure_ascii=False)
+    return value
+
+
+def parse_cell(column: str, raw: str | None) -> CellValue:
+    """A read-back string (JSON_ARRAY encoding) as the value it stands for."""
+    if raw is None:
+        return None
+    kind = _TYPES.get(column, ColumnType.STRING)
+    if kind is ColumnType.TIMESTAMP:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T", 1))
+    if kind is ColumnType.STRING_ARRAY:
+        items = json.loads(raw)
+        return tuple(str(item) for item in items)
+    return raw
+
+
+def _row_hash_holds(row: ReadBackRow) -> bool:
+    try:
+        content = {name: parse_cell(name, row.get(name)) for name in CONTENT_COLUMNS}
+    except (ValueError, TypeError):
+        return False
+    return content_hash(content) == row.get("content_hash")
+
+
+def _shown(row: ReadBackRow) -> tuple[str, ...]:
+    return tuple(row.get(name) or "" for name in DISPLAY_COLUMNS)
+
+
+def _differences(expected: ImpactRow, row: ReadBackRow) -> tuple[FieldDifference, ...]:
+    found = []
+    for name in (*CONTENT_COLUMNS, "content_hash"):
+        want = text_of(expected.get(name))
+        try:
+            have = text_of(parse_cell(name, row.get(name)))
+        except (ValueError, TypeError):
+            have = str(row.get(name))
+        if want != have:
+            found.append(FieldDifference(name, want, have))
+    return tuple(found)
+
+
+def verify(
+    report_id: str,
+    read_back: Sequence[ReadBackRow],
+    approved: Sequence[ImpactRow] | None,
+) -> Verification:
+    """Judge every row read back, and every approved row that was not read back."""
+    checks: list[RowCheck] = []
+    by_service = {str(row.get("service_name")): row for row in read_back}
+    expected = {row.service_name: row for row in approved} if approved is not None else {}
+    for name in sorted(by_service.keys() | expected.keys()):
+        row = by_service.get(name)
+        want = expected.get(name)
+        if row is None:
+            assert want is not None
+            shown = tuple(text_of(want.get(c)) for c in DISPLAY_COLUMNS)
+            checks.append(RowCheck(name, RowStatus.MISSING, shown=shown))
+            continue
+        if approved is not None and want is None:
+            checks.append(RowCheck(name, RowStatus.EXTRA, shown=_shown(row)))
+            continue
+        differences = _differences(want, row) if want is not None else ()
+        if not _row_hash_holds(row):
+            checks.append(RowCheck(name, RowStatus.TAMPERED, differences, _shown(row)))
+        elif differences:
+            checks.append(RowCheck(name, RowStatus.CHANGED, differences, _shown(row)))
+        else:
+            checks.append(RowCheck(name, RowStatus.MATCH, shown=_shown(row)))
+    return Verification(report_id, tuple(checks), approved is not None)
