@@ -300,17 +300,14 @@ def _choose_profile(
     return None, False
 
 
-def _load_profile(
-    settings: _Settings, requested: str | None, path: Path, explicitly_configured_path: bool
-) -> str | None:
+def _load_profile(settings: _Settings, requested: str | None, path: Path) -> str | None:
     """Fill unset settings from one profile; returns the profile name that was loaded."""
     if not path.exists():
+        # Like the SDK: no file is simply no file settings, unless a profile was asked for.
         if requested is not None:
             raise ConfigError(
                 f"profile {requested!r} was requested but the config file {path} does not exist"
             )
-        if explicitly_configured_path:
-            raise ConfigError(f"the config file {path} (DATABRICKS_CONFIG_FILE) does not exist")
         return None
     parser = _read_config_file(path)
     profile, asked_for = _choose_profile(parser, requested, path)
@@ -387,12 +384,7 @@ def resolve_connection(
 
     loaded_profile: str | None = None
     if requested_profile is not None or not ("host" in settings.values or settings.auth_methods()):
-        loaded_profile = _load_profile(
-            settings,
-            requested_profile,
-            path,
-            explicitly_configured_path=config_file is not None or bool(configured_path),
-        )
+        loaded_profile = _load_profile(settings, requested_profile, path)
 
     values = settings.values
     methods = settings.auth_methods()
