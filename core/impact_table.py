@@ -63,6 +63,8 @@ COLUMNS: tuple[Column, ...] = (
 )
 """Every column, in table order."""
 
+DEFAULT_TABLE = "workspace.default.anyshift_production_impact_reports"
+"""Where `verify` and `reports` look when neither a flag nor a local record names a table."""
 KEY_COLUMNS = ("report_id", "service_name")
 REVIEW_COLUMNS = ("reviewed_by", "reviewed_at")
 """Bound as statement parameters at execution, so the approved SQL does not depend on them."""

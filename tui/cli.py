@@ -14,6 +14,7 @@ from typing import Protocol
 
 from tui import exit_codes
 from tui.commands._shared import BadInput, error
+from tui.commands._warehouse_args import WarehouseUnavailable
 
 COMMAND_MODULES = (
     "review",
@@ -77,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadInput as problem:
         error(str(problem))
         return exit_codes.BAD_INPUT
+    except WarehouseUnavailable as problem:
+        error(str(problem))
+        return exit_codes.WAREHOUSE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return exit_codes.INTERRUPTED
