@@ -51,7 +51,6 @@ from core.warehouse.errors import (
     WarehouseError,
 )
 from core.warehouse.models import (
-    STARTING_HINT_AFTER_S,
     Column,
     CurrentUser,
     Parameter,
@@ -83,6 +82,9 @@ DEFAULT_RETRY_AFTER_S: Final = 1.0
 """Wait when a 429/503 carries no usable `Retry-After` (what the SDK does)."""
 CANCEL_TIMEOUT_S: Final = 10.0
 """Longest we hold up a cancelled task to tell the server to cancel its statement."""
+
+STARTING_HINT_AFTER_S: Final = 5.0
+"""After this long in PENDING, progress says the warehouse is probably starting."""
 
 _ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 """Ids from the server go into URL paths; anything else is refused rather than escaped."""
@@ -183,6 +185,7 @@ class StatementClient:
         poll_max_s: float = 2.0,
         catalog: str | None = None,
         schema: str | None = None,
+        starting_hint_s: float = STARTING_HINT_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if wait_timeout_s != 0 and not 5 <= wait_timeout_s <= 50:
@@ -197,6 +200,7 @@ class StatementClient:
         self.poll_max_s = poll_max_s
         self.catalog = catalog
         self.schema = schema
+        self.starting_hint_s = starting_hint_s
         self._clock = clock
         self._background: set[asyncio.Task[None]] = set()
         self.request_count = 0
@@ -226,16 +230,18 @@ class StatementClient:
 
         def report(message: str, retry_in_s: float | None = None) -> None:
             if on_state is not None:
+                elapsed_s = self._clock() - started
                 on_state(
                     StatementState(
                         statement_id=statement_id,
                         state=state,
                         attempts=tally.attempts,
-                        elapsed_s=self._clock() - started,
+                        elapsed_s=elapsed_s,
                         polls=tally.polls,
                         http_requests=tally.requests,
                         message=message,
                         retry_in_s=retry_in_s,
+                        warehouse_starting=state == "PENDING" and elapsed_s >= self.starting_hint_s,
                     )
                 )
 
@@ -437,7 +443,10 @@ class StatementClient:
                 return response
             status = response.status_code
             if status in (429, 503) or (idempotent and status in (502, 504)):
-                delay = _parse_retry_after(response.headers.get("retry-after"))
+                # A floor keeps "Retry-After: 0" from turning into a tight request loop.
+                delay = max(
+                    self.poll_min_s, _parse_retry_after(response.headers.get("retry-after"))
+                )
                 error_code, message = _error_fields(response)
                 why = "rate limited" if status == 429 else "temporarily unavailable"
                 if self._clock() + delay > deadline:
@@ -515,10 +524,9 @@ class StatementClient:
             )
         return state
 
-    @staticmethod
-    def _progress_message(state: str, elapsed_s: float) -> str:
+    def _progress_message(self, state: str, elapsed_s: float) -> str:
         if state == "PENDING":
-            if elapsed_s >= STARTING_HINT_AFTER_S:
+            if elapsed_s >= self.starting_hint_s:
                 return (
                     f"queued for {elapsed_s:.0f} s: the SQL warehouse is probably starting, "
                     "which can take a few minutes"

@@ -7,10 +7,6 @@ and TUI can pass them around, compare them in tests and show them without touchi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
-
-STARTING_HINT_AFTER_S: Final = 5.0
-"""After this long in PENDING, the state message says the warehouse is probably starting."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +55,8 @@ class StatementState:
     http_requests: int = 0
     message: str = ""
     retry_in_s: float | None = None
-
-    @property
-    def warehouse_starting(self) -> bool:
-        """PENDING for long enough that the warehouse is most likely starting up."""
-        return self.state == "PENDING" and self.elapsed_s >= STARTING_HINT_AFTER_S
+    warehouse_starting: bool = False
+    """PENDING for long enough (`starting_hint_s`) that the warehouse is most likely starting."""
 
 
 @dataclass(frozen=True)
