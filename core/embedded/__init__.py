@@ -1,0 +1,26 @@
+"""The embedded warehouse: the Databricks SQL Statement Execution API, faithfully, over DuckDB.
+
+The default when no Databricks credentials are configured: new users, demos, tests and CI get a
+warehouse that behaves like the real one on the wire (HTTP 200 + FAILED for SQL errors, every
+value a string, a manifest with Databricks types, a real PENDING/RUNNING lifecycle, chunked
+results, the real error bodies) with no setup. Use it in process through `transport()`, or over
+the network with `impact-review warehouse serve`.
+
+Modules, one job each: `app` (routes), `statements` (lifecycle and retention), `engine`
+(DuckDB, one file per catalog), `translate` (Databricks SQL to DuckDB with sqlglot),
+`wire_types` (manifest types and value text), `results` (chunks and limits), `sql_errors` and
+`errors` (failure wording), `auth`, `faults`, `transport` (in-process httpx), `serve` (uvicorn).
+"""
+
+from __future__ import annotations
+
+from core.embedded.faults import FaultProfile, parse_faults
+from core.embedded.warehouse import DEFAULT_WAREHOUSE_ID, IN_PROCESS_BASE_URL, EmbeddedWarehouse
+
+__all__ = [
+    "DEFAULT_WAREHOUSE_ID",
+    "IN_PROCESS_BASE_URL",
+    "EmbeddedWarehouse",
+    "FaultProfile",
+    "parse_faults",
+]
