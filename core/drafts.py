@@ -1,0 +1,135 @@
+"""Autosaved review drafts: a reviewer's edits survive a crash, a closed terminal or a reboot.
+
+A draft is keyed by the report id and a hash of the handoff's content, so edits made on one
+version of a report are never offered for a different version of it. Writes are atomic (a
+temporary file, then `os.replace`), so a crash leaves either the previous draft or the new one,
+never half of one. Drafts hold only the edits, never the handoff itself.
+
+    drafts/<report id>/<handoff hash>.json
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.handoff import Handoff
+from core.review import Review, ReviewError, ServiceEdit
+
+DRAFT_VERSION = 1
+_SAFE = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+def handoff_hash(handoff: Handoff) -> str:
+    """SHA-256 of the handoff's canonical JSON: same content, same hash, on any machine."""
+    document = handoff.model_dump(mode="json")
+    encoded = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def drafts_dir(home: Path | None = None) -> Path:
+    """The folder holding every draft."""
+    if home is None:
+        from core.home import impact_home
+
+        home = impact_home()
+    return home / "drafts"
+
+
+def draft_path(handoff: Handoff, home: Path | None = None) -> Path:
+    """Where the draft for this exact handoff lives."""
+    report = _SAFE.sub("_", handoff.report.id)
+    return drafts_dir(home) / report / f"{handoff_hash(handoff)[:32]}.json"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Edits saved for one handoff."""
+
+    review: Review
+    saved_at: datetime
+    dropped: tuple[str, ...] = ()
+    """Edits in the file that no longer apply (unknown service, not includable) and were dropped."""
+
+    @property
+    def edit_count(self) -> int:
+        """How many field edits the draft restores."""
+        return len(self.review.changes())
+
+
+def save_draft(review: Review, home: Path | None = None, now: datetime | None = None) -> Path:
+    """Save the review's edits (atomically); with no edits left the draft is removed."""
+    path = draft_path(review.handoff, home)
+    if not review.is_edited:
+        discard_draft(review.handoff, home)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "draft_version": DRAFT_VERSION,
+        "report_id": review.handoff.report.id,
+        "handoff_sha256": handoff_hash(review.handoff),
+        "saved_at": (now or datetime.now(UTC)).astimezone(UTC).isoformat(),
+        "edits": {
+            name: edit.model_dump(mode="json", exclude_none=True)
+            for name, edit in sorted(review.edits.items())
+        },
+    }
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def load_draft(handoff: Handoff, home: Path | None = None) -> Draft | None:
+    """The saved draft for this handoff, or None (no draft, unreadable, or for other content)."""
+    path = draft_path(handoff, home)
+    try:
+        document: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("draft_version") != DRAFT_VERSION:
+        return None
+    if document.get("handoff_sha256") != handoff_hash(handoff):
+        return None
+    edits = document.get("edits")
+    if not isinstance(edits, dict):
+        return None
+    review = Review(handoff)
+    dropped: list[str] = []
+    for name, raw in edits.items():
+        try:
+            edit = ServiceEdit.model_validate(raw)
+            if edit.risk_level is not None:
+                review = review.set_risk(name, edit.risk_level)
+            if edit.recommended_action is not None:
+                review = review.set_action(name, edit.recommended_action)
+            if edit.included is not None:
+                review = review.set_included(name, edit.included)
+        except (ValidationError, ReviewError):
+            dropped.append(str(name))
+    if not review.is_edited:
+        return None
+    try:
+        saved_at = datetime.fromisoformat(str(document.get("saved_at")))
+    except ValueError:
+        saved_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return Draft(review, saved_at, tuple(dropped))
+
+
+def discard_draft(handoff: Handoff, home: Path | None = None) -> None:
+    """Remove the draft for this handoff, if there is one."""
+    draft_path(handoff, home).unlink(missing_ok=True)

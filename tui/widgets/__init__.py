@@ -1,0 +1,1 @@
+"""Widgets of the review app: they render core values and post messages."""

@@ -1,0 +1,339 @@
+"""The live preview: the statements that would run now, and the runbook, plan and payloads.
+
+Each statement has its own widget and is re-highlighted only when its SQL changed, so an edit
+to one service re-renders one MERGE statement, not the whole plan. Tabs other than the visible
+one are rendered when first shown. Highlighting uses `textual.highlight`, whose styles are theme
+variables, so the SQL follows light and dark themes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.highlight import highlight
+from textual.widgets import Static, TabbedContent, TabPane
+
+from core.payloads import request_body
+from core.plan import Plan, StatementIssue
+from core.review import Review
+from core.runbook import one_line, plan_text, runbook_markdown
+from core.sqlgen.statements import Statement
+
+MAX_PREVIEW_LINES = 400
+"""Lines of one statement shown highlighted; the rest is summarised (copy gets everything)."""
+
+TAB_IDS = ("tab-sql", "tab-runbook", "tab-plan", "tab-payloads", "tab-changes")
+
+
+def sql_script(plan: Plan) -> str:
+    """Every statement of the plan as one script, in the order they run (what `c` copies)."""
+    return "\n\n".join(f"{statement.sql};" for statement in plan.statements) + "\n"
+
+
+def _capped(text: str, limit: int = MAX_PREVIEW_LINES) -> tuple[str, int]:
+    """The first `limit` lines of `text`, and how many lines were left out."""
+    count = text.count("\n") + 1
+    if count <= limit:
+        return text, 0
+    cut = 0
+    for _ in range(limit):
+        cut = text.index("\n", cut) + 1
+    return text[: cut - 1], count - limit
+
+
+def _line_span(text: str, line: int) -> tuple[int, int] | None:
+    """Start and end offsets of 1-based `line` in `text`."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    start = sum(len(previous) + 1 for previous in lines[: line - 1])
+    return start, start + len(lines[line - 1])
+
+
+def render_statement(statement: Statement, issues: Iterable[StatementIssue] = ()) -> Content:
+    """One statement, highlighted, with a heading and any error line marked."""
+    shown, hidden = _capped(statement.sql)
+    body = highlight(shown, language="sql")
+    for issue in issues:
+        line = issue.issue.line
+        span = _line_span(shown, line) if line else None
+        if span is not None:
+            body = body.stylize("on $error-muted", *span)
+    heading = Content.styled(
+        f"-- {statement.step.number}. {statement.step.label}: {statement.name}"
+        + (f" ({statement.row_count} rows)" if statement.row_count else ""),
+        "$text-muted italic",
+    )
+    parts = [heading, Content("\n"), body, Content(";")]
+    if hidden:
+        parts.append(
+            Content.styled(
+                f"\n-- … {hidden:,} more lines not shown (c copies the full SQL)", "$text-muted"
+            )
+        )
+    return Content("").join(parts)
+
+
+class StatementView(Static):
+    """One statement of the preview."""
+
+    def __init__(self, statement: Statement) -> None:
+        super().__init__(classes="statement")
+        self.statement = statement
+        self.issues: tuple[StatementIssue, ...] = ()
+        self.renders = 0
+        """How many times this statement was highlighted (tests check re-rendering is lazy)."""
+
+    def on_mount(self) -> None:
+        self.repaint()
+
+    def set_statement(self, statement: Statement, issues: tuple[StatementIssue, ...]) -> None:
+        """Re-render only if the SQL or its issues changed."""
+        if statement.sql == self.statement.sql and issues == self.issues:
+            self.statement = statement
+            return
+        self.statement = statement
+        self.issues = issues
+        self.repaint()
+
+    def repaint(self) -> None:
+        self.renders += 1
+        self.update(render_statement(self.statement, self.issues))
+
+
+class ValidationBanner(Static):
+    """✓ with the digest, 'validating…', or every validation error."""
+
+    def show(self, plan: Plan, issues: list[StatementIssue] | None) -> None:
+        if issues is None:
+            self.set_classes("-pending")
+            self.update(Content.styled("… validating with sqlglot", "$text-muted"))
+        elif not issues:
+            self.set_classes("-valid")
+            self.update(
+                Content.assemble(
+                    ("✓ valid", "bold $text-success"),
+                    (" · parsed with sqlglot, policy passed · ", "$text-muted"),
+                    (f"sha256:{plan.short_digest}", "bold"),
+                    (f" · {len(plan.statements)} statements", "$text-muted"),
+                )
+            )
+        else:
+            self.set_classes("-invalid")
+            lines = [
+                Content.assemble(
+                    ("✗ not valid: run is disabled", "bold $text-error"),
+                    (f" · sha256:{plan.short_digest}", "$text-muted"),
+                )
+            ]
+            lines += [Content.styled(f"  {issue}", "$text-error") for issue in issues]
+            self.update(Content("\n").join(lines))
+
+
+class PreviewPane(Vertical):
+    """SQL, runbook, plan, payloads and the change list for the plan as it stands now."""
+
+    def __init__(self, warehouse_id: str, approver: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.warehouse_id = warehouse_id
+        self.approver = approver
+        self.plan: Plan | None = None
+        self.review: Review | None = None
+        self.issues: list[StatementIssue] | None = None
+        self._views: dict[str, StatementView] = {}
+        self._stale: set[str] = set(TAB_IDS)
+
+    @property
+    def tabs(self) -> TabbedContent:
+        """The tabs."""
+        return self.query_one("#preview-tabs", TabbedContent)
+
+    @property
+    def active(self) -> str:
+        """The id of the visible tab."""
+        return self.tabs.active
+
+    @active.setter
+    def active(self, tab: str) -> None:
+        self.tabs.active = tab
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="preview-tabs", initial="tab-sql"):
+            with TabPane("SQL", id="tab-sql"), VerticalScroll(id="sql-scroll", can_focus=True):
+                yield ValidationBanner(id="validation")
+                yield VerticalScroll(id="statements", can_focus=False)
+            with TabPane("Runbook", id="tab-runbook"), VerticalScroll(can_focus=True):
+                yield Static(id="runbook-text")
+            with TabPane("Plan", id="tab-plan"), VerticalScroll(can_focus=True):
+                yield Static(id="plan-text")
+            with TabPane("Payloads", id="tab-payloads"), VerticalScroll(can_focus=True):
+                yield Static(id="payloads-text")
+            with TabPane("Changes", id="tab-changes"), VerticalScroll(can_focus=True):
+                yield Static(id="changes-text")
+
+    # -- updates --------------------------------------------------------------------------
+
+    def show_plan(self, review: Review, plan: Plan, issues: list[StatementIssue] | None) -> None:
+        """Show a new plan; only what changed is re-rendered."""
+        self.review = review
+        self.plan = plan
+        self.issues = issues
+        self._stale = set(TAB_IDS)
+        self._render_tab(self.active or "tab-sql")
+        changes = len(review.changes())
+        self.tabs.get_tab("tab-changes").label = f"Changes ({changes})" if changes else "Changes"
+
+    def show_validation(self, plan: Plan, issues: list[StatementIssue]) -> None:
+        """Validation of `plan` finished (ignored if the plan has moved on)."""
+        if self.plan is None or plan.digest != self.plan.digest:
+            return
+        self.issues = issues
+        self._stale.update({"tab-sql", "tab-plan"})
+        if self.active in ("tab-sql", "tab-plan"):
+            self._render_tab(self.active)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id is not None:
+            self._render_tab(event.pane.id)
+
+    def _render_tab(self, tab: str) -> None:
+        if self.plan is None or self.review is None or tab not in self._stale:
+            return
+        self._stale.discard(tab)
+        plan, review = self.plan, self.review
+        if tab == "tab-sql":
+            self._render_sql(plan)
+        elif tab == "tab-runbook":
+            text, hidden = _capped(runbook_markdown(plan), MAX_PREVIEW_LINES * 2)
+            self._static("#runbook-text").update(_with_more(highlight(text, language="md"), hidden))
+        elif tab == "tab-plan":
+            self._static("#plan-text").update(self._plan_content(plan))
+        elif tab == "tab-payloads":
+            self._static("#payloads-text").update(self._payloads(plan))
+        elif tab == "tab-changes":
+            self._static("#changes-text").update(changes_content(review))
+
+    def _static(self, selector: str) -> Static:
+        return self.query_one(selector, Static)
+
+    def _render_sql(self, plan: Plan) -> None:
+        self.query_one(ValidationBanner).show(plan, self.issues)
+        by_statement: dict[str, list[StatementIssue]] = {}
+        for issue in self.issues or ():
+            by_statement.setdefault(issue.statement, []).append(issue)
+        container = self.query_one("#statements", VerticalScroll)
+        names = [statement.name for statement in plan.statements]
+        if names != list(self._views):
+            for view in self._views.values():
+                view.remove()
+            self._views = {s.name: StatementView(s) for s in plan.statements}
+            for statement in plan.statements:
+                self._views[statement.name].issues = tuple(by_statement.get(statement.name, ()))
+            container.mount_all(self._views.values())
+            return
+        for statement in plan.statements:
+            issues = tuple(by_statement.get(statement.name, ()))
+            self._views[statement.name].set_statement(statement, issues)
+
+    def statement_views(self) -> dict[str, StatementView]:
+        """The statement widgets by statement name (tests inspect render counts)."""
+        return dict(self._views)
+
+    def _plan_content(self, plan: Plan) -> Content:
+        lines: list[Content | str] = [Content.styled(plan_text(plan), "bold")]
+        lines.append("")
+        lines.append(f"Target table: {plan.target_table}")
+        lines.append(f"Report: {plan.report_id}")
+        risk = plan.highest_risk.value if plan.highest_risk else "none"
+        lines.append(f"Rows to write: {len(plan.rows)} · highest risk: {risk}")
+        lines.append(f"Digest: sha256:{plan.digest}")
+        if self.issues is None:
+            lines.append(Content.styled("Validation: running…", "$text-muted"))
+        elif self.issues:
+            lines.append(Content.styled("Validation: FAILED", "bold $text-error"))
+            lines += [Content.styled(f"  - {issue}", "$text-error") for issue in self.issues]
+        else:
+            lines.append(Content.styled("Validation: ok (sqlglot, policy passed)", "$text-success"))
+        lines.append("")
+        lines.append(Content.styled("Statements", "bold"))
+        for statement in plan.statements:
+            rows = f" · {statement.row_count} rows" if statement.row_count else ""
+            lines.append(f"  {statement.step.number}. {statement.name}{rows}")
+        written = plan.written_services
+        lines.append("")
+        lines.append(Content.styled(f"Written ({len(written)})", "bold"))
+        for service in written[:MAX_PREVIEW_LINES]:
+            lines.append(
+                f"  {one_line(service.name)} ({one_line(service.owner_team)}): "
+                f"{service.risk_level.value}"
+            )
+        if len(written) > MAX_PREVIEW_LINES:
+            lines.append(f"  … {len(written) - MAX_PREVIEW_LINES:,} more")
+        skipped = plan.skipped_services
+        if skipped:
+            lines.append("")
+            lines.append(Content.styled(f"Skipped ({len(skipped)})", "bold"))
+            for service in skipped[:MAX_PREVIEW_LINES]:
+                lines.append(
+                    Content.styled(
+                        f"  {one_line(service.name)}: {one_line(service.skip_reason or '')}",
+                        "$text-muted",
+                    )
+                )
+        return Content("\n").join(
+            Content(line) if isinstance(line, str) else line for line in lines
+        )
+
+    def _payloads(self, plan: Plan) -> Content:
+        values = {"reviewed_by": self.approver, "reviewed_at": "<the time you approve>"}
+        parts: list[Content] = [
+            Content.styled(
+                "Bodies POSTed to /api/2.0/sql/statements, in order (reviewed_at is bound when "
+                "you approve):",
+                "$text-muted",
+            )
+        ]
+        budget = MAX_PREVIEW_LINES * 2
+        for statement in plan.statements:
+            body = json.dumps(
+                request_body(statement, self.warehouse_id, values), indent=2, ensure_ascii=False
+            )
+            text, hidden = _capped(body, max(budget, 20))
+            budget -= text.count("\n") + 1
+            parts.append(Content.styled(f"\n// {statement.name}", "$text-muted italic"))
+            parts.append(_with_more(highlight(text, language="json"), hidden))
+        return Content("\n").join(parts)
+
+
+def _with_more(content: Content, hidden: int) -> Content:
+    if not hidden:
+        return content
+    return content + Content.styled(f"\n… {hidden:,} more lines not shown", "$text-muted")
+
+
+def changes_content(review: Review) -> Content:
+    """Every edit, one line each: service, field, before → after."""
+    changes = review.changes()
+    if not changes:
+        return Content.styled(
+            "No edits yet. r / 1-4 set risk, e edits the action, x includes or excludes.",
+            "$text-muted",
+        )
+    lines = []
+    for change in changes:
+        lines.append(
+            Content.assemble(
+                (change.service, "bold"),
+                "  ",
+                (change.field.replace("_", " "), "$text-muted"),
+                "\n    ",
+                (one_line(change.before), "$text-muted strike"),
+                ("  →  ", "$text-accent"),
+                (one_line(change.after), "bold $text-accent"),
+            )
+        )
+    return Content("\n").join(lines)
