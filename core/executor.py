@@ -29,7 +29,7 @@ from core.events import (
     StepStarted,
     StepState,
 )
-from core.payloads import Approval, parameter_values, write_payloads
+from core.payloads import WAIT_TIMEOUT_S, Approval, parameter_values, write_payloads
 from core.plan import Plan
 from core.runs import (
     approved_rows,
@@ -53,8 +53,6 @@ if TYPE_CHECKING:
     from core.embedded import FaultProfile
 
 EventSink = Callable[[RunEvent], None]
-WAIT_TIMEOUT_S = 30
-"""Server-side wait per statement; matches the request bodies written as payload files."""
 
 
 class ApprovalMismatch(Exception):

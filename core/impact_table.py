@@ -102,6 +102,13 @@ class ImpactRow:
         return content_hash(dict(zip(CONTENT_COLUMNS, self.values, strict=True)))
 
 
+def to_milliseconds(value: datetime) -> datetime:
+    """UTC, truncated to whole milliseconds: warehouses may show no finer precision, and a
+    value read back must hash the same as the value written."""
+    utc = value.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
 def canonical_timestamp(value: datetime) -> str:
     """UTC, microsecond precision, `Z` suffix: the one spelling used for hashing and display."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -127,7 +134,7 @@ def row_for(handoff: Handoff, service: Service) -> ImpactRow:
     report = handoff.report
     by_name: dict[str, CellValue] = {
         "report_id": report.id,
-        "generated_at": report.generated_at.astimezone(UTC),
+        "generated_at": to_milliseconds(report.generated_at),
         "title": report.title,
         "requested_change": report.request,
         "databricks_surface": report.databricks_surface,

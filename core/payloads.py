@@ -20,7 +20,8 @@ from core.runbook import runbook_markdown
 from core.sqlgen.literals import timestamp_text
 from core.sqlgen.statements import Statement
 
-WAIT_TIMEOUT = "30s"
+WAIT_TIMEOUT_S = 10
+WAIT_TIMEOUT = f"{WAIT_TIMEOUT_S}s"
 """Server-side wait: a statement that finishes within it costs a single request."""
 
 
