@@ -24,6 +24,7 @@ from core.embedded import wire_types
 from core.embedded.results import DEFAULT_CHUNK_BYTES, ResultBuilder, ResultSet, Row
 from core.embedded.sql_errors import StatementError, from_duckdb, quote_name
 from core.embedded.translate import (
+    DEFAULT_CATALOG,
     DEFAULT_SCHEMA,
     Kind,
     Parameter,
@@ -78,6 +79,7 @@ class Engine:
             "SET lock_configuration = true",
         ):
             self._hub.execute(setting)
+        self.ensure_catalog(DEFAULT_CATALOG, create=True)  # a workspace always has its default
 
     # -- catalogs ------------------------------------------------------------------------------
 
@@ -228,6 +230,8 @@ class Engine:
                     )
             for step in plan.before:
                 _execute(cursor, step, values)
+            if cancelled.is_set():
+                raise Cancelled
             _execute(cursor, plan.main, values)
             result = self._shape(cursor, plan, row_limit, byte_limit)
             if in_transaction:

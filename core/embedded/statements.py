@@ -304,12 +304,19 @@ class StatementStore:
             self._cancel(statement)
 
     def _cancel(self, statement: Statement) -> None:
+        already = statement.cancel_requested.is_set()
         statement.cancel_requested.set()
         with statement.lock:
             pending = statement.state is State.PENDING
             statement.interrupt()
         if pending:
             statement.finish(State.CANCELED)
+        elif not already and not statement.done.is_set():
+            # DuckDB forgets an interrupt that lands just before a query starts, so keep asking
+            # until the worker has stopped.
+            threading.Thread(
+                target=_keep_interrupting, args=(statement,), name="cancel", daemon=True
+            ).start()
 
     def close(self, statement_id: str) -> None:
         """Close: cancel if still running, drop the result, and read as CLOSED from now on."""
@@ -377,6 +384,12 @@ class StatementStore:
                 self._cancel(statement)
         threads = [s.thread for s in statements if s.thread is not None]
         await asyncio.to_thread(_join_all, threads, join_s)
+
+
+def _keep_interrupting(statement: Statement) -> None:
+    while not statement.done.wait(0.05):
+        with statement.lock:
+            statement.interrupt()
 
 
 def _join_all(threads: list[threading.Thread], timeout: float) -> None:
