@@ -217,6 +217,8 @@ class Engine:
             self._check_parameters(cursor, plan, values)
             if in_transaction:
                 cursor.execute("BEGIN TRANSACTION")
+            for step in plan.before:
+                _execute(cursor, step, values)
             if plan.merge_check is not None:
                 _execute(cursor, plan.merge_check, values)
                 if cursor.fetchone() is not None:
@@ -228,8 +230,6 @@ class Engine:
                         "ways. Preprocess the source table to eliminate the possibility of "
                         "multiple matches.",
                     )
-            for step in plan.before:
-                _execute(cursor, step, values)
             if cancelled.is_set():
                 raise Cancelled
             _execute(cursor, plan.main, values)

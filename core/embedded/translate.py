@@ -95,9 +95,11 @@ class Plan:
     catalogs: tuple[str, ...] = ()
     """UC catalog names the statement references (the engine attaches them)."""
     before: tuple[Step, ...] = ()
-    """Run first, in the same transaction (e.g. the DELETE of an INSERT OVERWRITE)."""
+    """Run first, in the same transaction (the DELETE of an INSERT OVERWRITE, a staged MERGE
+    source)."""
     merge_check: Step | None = None
-    """A query returning a row when a target row matches several source rows."""
+    """Run after `before`: a query returning a row when a target row matches several source
+    rows."""
     parameter_types: Mapping[str, str] = field(default_factory=dict)
     """Parameter name -> DuckDB type it is cast to."""
     tables: Mapping[str, str] = field(default_factory=dict)
@@ -300,7 +302,7 @@ class _Planner:
             before = (self._step(exp.Delete(this=target.copy())),)
             tree.set("overwrite", False)
         if isinstance(tree, exp.Merge):
-            merge_check = self._merge_check(tree)
+            before, merge_check = self._stage_merge_source(tree)
             tree.set("returning", exp.Returning(expressions=[exp.column("merge_action")]))
         return Plan(
             kind,
@@ -420,33 +422,52 @@ class _Planner:
             marker.replace(exp.Cast(this=exp.Placeholder(this=name), to=data_type.copy()))
 
     def _step(self, tree: exp.Expression) -> Step:
-        sql = tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.IGNORE)
         used = tuple(dict.fromkeys(p.name for p in tree.find_all(exp.Placeholder)))
+        # copy=False: statements can be large (a MERGE of thousands of VALUES rows), and each
+        # tree is generated once.
+        sql = tree.sql(dialect="duckdb", copy=False, unsupported_level=ErrorLevel.IGNORE)
         return Step(sql, used)
 
     # -- MERGE ---------------------------------------------------------------------------------
 
-    def _merge_check(self, merge: exp.Merge) -> Step | None:
-        """Delta fails a MERGE whose UPDATE/DELETE target row matches several source rows;
-        DuckDB silently applies them all. This query finds such a row first."""
+    def _stage_merge_source(self, merge: exp.Merge) -> tuple[tuple[Step, ...], Step | None]:
+        """Materialize the MERGE source once, in a temporary table, so the duplicate check and
+        the MERGE itself read it without evaluating (or generating) it twice.
+
+        Delta fails a MERGE whose UPDATE/DELETE target row matches several source rows, where
+        DuckDB would silently apply them all; the check query finds such a row first.
+        """
+        target, source, on = merge.this, merge.args.get("using"), merge.args.get("on")
         whens = merge.args.get("whens")
         modifies = whens is not None and any(
             when.args.get("matched") and not isinstance(when.args.get("then"), exp.Insert)
             for when in whens.expressions
         )
-        target, source, on = merge.this, merge.args.get("using"), merge.args.get("on")
         if not modifies or not isinstance(target, exp.Table) or source is None or on is None:
-            return None
-        target_name = target.alias_or_name
-        query = (
-            exp.select("1")
-            .from_(target.copy())
-            .join(source.copy(), on=on.copy())
-            .group_by(exp.column("rowid", table=target_name))
-            .having("COUNT(*) > 1")
-            .limit(1)
+            return (), None
+        source_name = source.alias_or_name
+        staged = self._step(exp.select("*").from_(source, copy=False))
+        stage = Step(f"CREATE TEMP TABLE {_MERGE_SOURCE} AS {staged.sql}", staged.parameters)
+        replacement = exp.Table(
+            this=exp.to_identifier(_MERGE_SOURCE),
+            db=exp.to_identifier("main"),
+            catalog=exp.to_identifier("temp"),
+            alias=exp.TableAlias(this=exp.to_identifier(source_name, quoted=True)),
         )
-        return self._step(query)
+        merge.set("using", replacement)
+        target_name = target.alias_or_name
+        check = (
+            exp.select("1")
+            .from_(target.copy(), copy=False)
+            .join(replacement.copy(), on=on.copy(), copy=False)
+            .group_by(exp.column("rowid", table=target_name), copy=False)
+            .having("COUNT(*) > 1", copy=False)
+            .limit(1, copy=False)
+        )
+        return (stage,), self._step(check)
+
+
+_MERGE_SOURCE = "merge_source"
 
 
 def _name_projections(tree: exp.Expression) -> None:
