@@ -46,6 +46,8 @@ class AppContext:
     """Where ctrl+e suggests writing the edited handoff."""
     live_ticks: bool = True
     """Tick the running step's elapsed time between events (off for snapshots)."""
+    cursor_blink: bool = True
+    """Blink text cursors (off for snapshots)."""
 
     @property
     def warehouse_text(self) -> str:

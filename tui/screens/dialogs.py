@@ -74,8 +74,9 @@ class EditActionDialog(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings("editor")]
     """ctrl+s / escape finish; ctrl+r restores the handoff's text."""
 
-    def __init__(self, service: str, current: str, original: str) -> None:
+    def __init__(self, service: str, current: str, original: str, *, blink: bool = True) -> None:
         super().__init__(id="edit-action", classes="dialog-screen")
+        self.blink = blink
         self.service = service
         self.current = current
         self.original = original
@@ -100,6 +101,7 @@ class EditActionDialog(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
+        area.cursor_blink = self.blink
         area.focus()
         area.move_cursor(area.document.end)
 

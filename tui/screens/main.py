@@ -18,10 +18,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Vertical
+from textual.lazy import Lazy
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -32,6 +33,7 @@ from core.payloads import Approval
 from core.plan import Plan, StatementIssue, build_plan
 from core.review import EditHistory, Review, ReviewError
 from tui.context import AppContext
+from tui.session import open_app_session
 from tui.impact_graph import ImpactGraph
 from tui.keymap import bindings
 from tui.messages import (
@@ -44,6 +46,7 @@ from tui.messages import (
 )
 from tui.screens.dialogs import EditActionDialog, ErrorDialog, ExportDialog, YesNoDialog
 from tui.validation import IncrementalValidator
+from tui.widgets.footer import CalmFooter
 from tui.widgets.impact_tree import ImpactTree
 from tui.widgets.run_panel import RunPanel, outcome_content
 from tui.widgets.service_detail import ServiceDetail, risk_badge
@@ -113,18 +116,20 @@ class MainScreen(Screen[None]):
                 yield ImpactTree(self.review, self.graph, id="tree")
             yield ServiceDetail(self.review, self.graph, id="detail")
             yield PreviewPane(self.context.warehouse_id, self.context.approver, id="preview")
-        yield RunPanel(id="run-panel")
+        # Mounted after the first frame: it stays hidden until the first run or verification.
+        yield Lazy(RunPanel(id="run-panel"))
         yield Static(id="status-bar")
-        yield Footer()
+        yield CalmFooter()
 
     def on_mount(self) -> None:
         tree = self.query_one(ImpactTree)
         self.query_one("#tree-pane").border_title = "Impact"
         self.query_one(PreviewPane).border_title = "Preview"
-        self.query_one("#filter").display = False
-        self.query_one(RunPanel).display = False
-        self.query_one(PreviewPane).show_plan(self.review, self.plan, None)
-        self._validate(self.plan)
+        box = self.query_one("#filter", Input)
+        box.display = False
+        box.cursor_blink = self.context.cursor_blink
+        # The tree and detail paint first; the preview and validation follow a frame later.
+        self.call_after_refresh(self._first_preview)
         first = next(iter(tree.service_nodes.values()), None)
         if first is not None:
             tree.move_cursor(first)
@@ -133,6 +138,11 @@ class MainScreen(Screen[None]):
         draft = load_draft(self.review.handoff, self.context.home)
         if draft is not None:
             self.call_after_refresh(self._offer_draft, draft.review, draft.edit_count)
+
+    def _first_preview(self) -> None:
+        self.query_one(PreviewPane).show_plan(self.review, self.plan, self.issues)
+        if self.issues is None:
+            self._validate(self.plan)
 
     def _offer_draft(self, review: Review, count: int) -> None:
         def restore(answer: bool | None) -> None:
@@ -291,7 +301,8 @@ class MainScreen(Screen[None]):
             if text is not None:
                 self._apply(self.review.set_action(name, text), frozenset({name}))
 
-        self.app.push_screen(EditActionDialog(name, current, original), done)
+        dialog = EditActionDialog(name, current, original, blink=self.context.cursor_blink)
+        self.app.push_screen(dialog, done)
 
     def action_undo(self) -> None:
         """Undo the last edit."""
@@ -322,7 +333,9 @@ class MainScreen(Screen[None]):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         self.query_one(ImpactTree).focus()
         if not event.value.strip():
-            self.query_one("#filter").display = False
+            box = self.query_one("#filter", Input)
+        box.display = False
+        box.cursor_blink = self.context.cursor_blink
 
     def on_key(self, event: object) -> None:
         from textual.events import Key
@@ -351,8 +364,7 @@ class MainScreen(Screen[None]):
 
     def action_toggle_run_panel(self) -> None:
         """Show or hide the run panel."""
-        panel = self.query_one(RunPanel)
-        panel.display = not panel.display
+        self.query_one(RunPanel).toggle_class("-shown")
 
     def filter_tree(self, query: str) -> None:
         """Filter the tree (command palette: filter by owner)."""
@@ -448,11 +460,11 @@ class MainScreen(Screen[None]):
             ("Statements    ", "bold $text-muted"),
             f"{len(plan.statements)}",
             "\n",
-            ("Digest        ", "bold $text-muted"),
-            f"sha256:{plan.digest}",
-            "\n",
             ("Approver      ", "bold $text-muted"),
             self.context.approver,
+            "\n",
+            ("Digest\n", "bold $text-muted"),
+            (f"sha256:{plan.digest}", "bold"),
             "\n\n",
             (
                 "The statements run in order; the rows are then read back and verified. "
@@ -476,7 +488,7 @@ class MainScreen(Screen[None]):
     def _start_run(self, plan: Plan, approval: Approval) -> None:
         self.running = True
         panel = self.query_one(RunPanel)
-        panel.display = True
+        panel.add_class("-shown")
         panel.reset(f"Starting on {self.context.warehouse_text}…")
         if self.context.live_ticks:
             self._ticker = self.set_interval(0.25, self._tick)
@@ -488,16 +500,14 @@ class MainScreen(Screen[None]):
     @work(group="run", exit_on_error=False, description="Run the approved plan")
     async def _run(self, plan: Plan, approval: Approval) -> None:
         """Open a session, run the plan with events, and report how it ended."""
-        from core.executor import ApprovalMismatch, PlanRefused, open_run_session, run_plan
+        from core.executor import ApprovalMismatch, PlanRefused, run_plan
         from core.warehouse.errors import WarehouseError
 
         def emit(event: RunEvent) -> None:
             self.post_message(RunEventReceived(event))
 
         try:
-            async with open_run_session(
-                self.context.connection, faults=self.context.faults, home=self.context.home
-            ) as session:
+            async with open_app_session(self.context) as session:
                 finished = await run_plan(
                     plan, approval, session, on_event=emit, home=self.context.home
                 )
@@ -542,7 +552,7 @@ class MainScreen(Screen[None]):
         self._stop_ticker()
         if message.error is not None:
             panel = self.query_one(RunPanel)
-            panel.display = True
+            panel.add_class("-shown")
             panel.reset("")
             panel.query_one("#run-summary", Static).update(
                 Content.assemble(("✗ Not run", "bold $text-error"), f": {message.error}")
@@ -595,7 +605,7 @@ class MainScreen(Screen[None]):
             return
         self.busy = True
         panel = self.query_one(RunPanel)
-        panel.display = True
+        panel.add_class("-shown")
         panel.query_one("#run-summary", Static).update(
             Content.styled("Verifying the report in the table…", "$text-muted")
         )
@@ -604,13 +614,11 @@ class MainScreen(Screen[None]):
 
     @work(group="verify", exclusive=True, exit_on_error=False, description="Verify report")
     async def _verify(self, report_id: str, table: str) -> None:
-        from core.executor import PlanRefused, open_run_session, verify_report
+        from core.executor import PlanRefused, verify_report
         from core.warehouse.errors import WarehouseError
 
         try:
-            async with open_run_session(
-                self.context.connection, faults=self.context.faults, home=self.context.home
-            ) as session:
+            async with open_app_session(self.context) as session:
                 verification = await verify_report(
                     report_id, table, session, home=self.context.home
                 )

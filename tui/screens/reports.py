@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from core.verification import DISPLAY_COLUMNS, Verification
 from tui.context import AppContext
+from tui.session import open_app_session
 from tui.keymap import bindings
 from tui.messages import VerificationDone
 from tui.widgets.run_panel import StatusTable, VerificationTable
@@ -55,8 +56,10 @@ class ReportsScreen(Screen[None]):
     busy: reactive[bool] = reactive(False, bindings=True)
     """A warehouse call is in flight."""
 
-    def __init__(self, table: str, context: AppContext) -> None:
+    def __init__(self, table: str, context: AppContext, *, autoload: bool = True) -> None:
         super().__init__(id="reports")
+        self.autoload = autoload
+        """Read the reports on mount (snapshot tests post a fixed list instead)."""
         self.table = table
         self.context = context
         self.reports: list[ReportSummary] = []
@@ -97,7 +100,8 @@ class ReportsScreen(Screen[None]):
         rows.display = False
         self.query_one("#report-verification").display = False
         table.focus()
-        self.action_refresh()
+        if self.autoload:
+            self.action_refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("show_rows", "verify"):
@@ -149,13 +153,11 @@ class ReportsScreen(Screen[None]):
 
     @work(group="reports", exclusive=True, exit_on_error=False, description="List reports")
     async def _list(self) -> None:
-        from core.executor import list_reports, open_run_session
+        from core.executor import list_reports
         from core.warehouse.errors import WarehouseError
 
         try:
-            async with open_run_session(
-                self.context.connection, faults=self.context.faults, home=self.context.home
-            ) as session:
+            async with open_app_session(self.context) as session:
                 reports = await list_reports(self.table, session, home=self.context.home)
         except (WarehouseError, OSError, ValueError) as error:
             self.post_message(ReportsListed(None, str(error)))
@@ -164,13 +166,11 @@ class ReportsScreen(Screen[None]):
 
     @work(group="reports", exclusive=True, exit_on_error=False, description="Read report rows")
     async def _read(self, report_id: str) -> None:
-        from core.executor import open_run_session, read_report_rows
+        from core.executor import read_report_rows
         from core.warehouse.errors import WarehouseError
 
         try:
-            async with open_run_session(
-                self.context.connection, faults=self.context.faults, home=self.context.home
-            ) as session:
+            async with open_app_session(self.context) as session:
                 rows = await read_report_rows(report_id, self.table, session)
         except (WarehouseError, OSError, ValueError) as error:
             self.post_message(RowsRead(report_id, None, str(error)))
@@ -179,13 +179,11 @@ class ReportsScreen(Screen[None]):
 
     @work(group="reports", exclusive=True, exit_on_error=False, description="Verify report")
     async def _verify(self, report_id: str) -> None:
-        from core.executor import open_run_session, verify_report
+        from core.executor import verify_report
         from core.warehouse.errors import WarehouseError
 
         try:
-            async with open_run_session(
-                self.context.connection, faults=self.context.faults, home=self.context.home
-            ) as session:
+            async with open_app_session(self.context) as session:
                 verification = await verify_report(
                     report_id, self.table, session, home=self.context.home
                 )
@@ -193,6 +191,13 @@ class ReportsScreen(Screen[None]):
             self.post_message(VerificationDone(report_id, None, str(error)))
         else:
             self.post_message(VerificationDone(report_id, verification))
+
+    @on(StatusTable.RowSelected, "#reports-table")
+    def _row_chosen(self, event: StatusTable.RowSelected) -> None:
+        # The table owns enter while focused; choosing a row means "show its rows".
+        event.stop()
+        if self.check_action("show_rows", ()):
+            self.action_show_rows()
 
     # -- results --------------------------------------------------------------------------
 

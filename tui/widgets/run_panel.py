@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, RichLog, Static
 
@@ -89,22 +89,16 @@ class StepRow:
     rows: int | None = None
 
 
-def short_id(statement_id: str) -> str:
-    """A statement id short enough for the table (the log and error dialogs show it whole)."""
-    return statement_id if len(statement_id) <= 14 else statement_id[:13] + "…"
-
-
 class StepsTable(StatusTable):
     """The five steps with state, statement id, elapsed time, attempts and rows affected."""
 
     def on_mount(self) -> None:
-        self.add_column("#", key="number", width=1)
-        self.add_column("Step", key="step")
-        self.add_column("State", key="state", width=18)
-        self.add_column("Statement", key="statement", width=14)
-        self.add_column("Elapsed", key="elapsed", width=7)
+        self.add_column("Step", key="step", width=34)
+        self.add_column("State", key="state", width=10)
+        self.add_column("Time", key="elapsed", width=6)
         self.add_column("Tries", key="attempts", width=5)
-        self.add_column("Rows", key="rows", width=5)
+        self.add_column("Rows", key="rows", width=4)
+        self.add_column("Statement id", key="statement")
         for step in Step:
             self.add_row(*self._cells(step, StepRow()), key=step.value)
 
@@ -112,16 +106,16 @@ class StepsTable(StatusTable):
         state = row.state.value
         state_class = STATE_CLASSES[row.state]
         if row.state is StepState.RUNNING and row.statement_state:
-            state = f"running · {row.statement_state.lower()}"
+            # While a statement runs, show the warehouse's own word for it.
+            state = row.statement_state
             state_class = STATEMENT_STATE_CLASSES.get(row.statement_state, state_class)
         return [
-            Text(str(step.number)),
-            Text(step.label),
+            Text(f"{step.number} {step.label}"),
             self.styled(state, state_class),
-            self.styled(short_id(row.statement_id), "status--muted"),
             Text("" if row.elapsed_s is None else f"{row.elapsed_s:.1f}s", justify="right"),
             Text(str(row.attempts) if row.attempts else "", justify="right"),
             Text("" if row.rows is None else str(row.rows), justify="right"),
+            self.styled(row.statement_id, "status--muted"),
         ]
 
     def show(self, step: Step, row: StepRow) -> None:
@@ -149,9 +143,13 @@ class VerificationTable(StatusTable):
             verdict = check.status.value
             if check.differences:
                 verdict += ": " + ", ".join(d.column for d in check.differences)
-            cells = [Text(value[:120]) for value in check.shown]
+            cells = [Text(_clip(value)) for value in check.shown]
             cells.append(self.styled(verdict, ROW_CLASSES[check.status]))
             self.add_row(*cells, key=check.service_name)
+
+
+def _clip(value: str, width: int = 48) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 class RunPanel(Vertical):
@@ -169,10 +167,9 @@ class RunPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("No run yet. a approves and runs the write.", id="run-summary")
-        with Horizontal(id="run-tables"):
-            yield StepsTable(id="run-steps")
-            yield RichLog(id="run-log", markup=False, wrap=True, max_lines=2000)
+        yield StepsTable(id="run-steps")
         yield VerificationTable(id="run-verification")
+        yield RichLog(id="run-log", markup=False, wrap=True, max_lines=2000)
 
     def on_mount(self) -> None:
         self.border_title = "Run"

@@ -1,0 +1,75 @@
+"""Fixtures for the review app's tests: the demo handoff, a frozen context, app helpers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+from core.handoff import Handoff
+from core.loading import load_handoff
+from core.warehouse.config import local_connection
+from tests.conftest import DEMO
+from tui.app import ImpactReviewApp
+from tui.context import AppContext
+
+FROZEN = datetime(2026, 5, 12, 17, 5, tzinfo=UTC)
+"""The approval time every test uses."""
+
+
+@pytest.fixture
+def demo() -> Handoff:
+    """The bundled demo handoff (annie-dbx-checkout-2044)."""
+    return load_handoff(DEMO)
+
+
+@pytest.fixture
+def context(impact_home: Path, tmp_path: Path) -> AppContext:
+    """The embedded warehouse without faults, a fixed approver and clock, no animation."""
+    return AppContext(
+        connection=local_connection(),
+        approver="oncall@example.com",
+        clock=lambda: FROZEN,
+        home=impact_home,
+        export_dir=tmp_path,
+        live_ticks=False,
+        cursor_blink=False,
+    )
+
+
+MakeApp = Callable[..., ImpactReviewApp]
+
+
+@pytest.fixture
+def make_app(demo: Handoff, context: AppContext) -> MakeApp:
+    """Build the app on the demo (or another handoff) with the test context."""
+
+    def build(handoff: Handoff | None = None, **changes: object) -> ImpactReviewApp:
+        for name, value in changes.items():
+            setattr(context, name, value)
+        return ImpactReviewApp(handoff or demo, source="demo.json", context=context)
+
+    return build
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let every worker finish (or end cancelled) and every message be handled."""
+    try:
+        await pilot.app.workers.wait_for_complete()
+    except WorkerCancelled:
+        pass
+    await pilot.pause()
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20) -> None:
+    """Process messages until `condition` holds (fails the test after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
