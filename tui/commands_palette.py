@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.app import App
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widget import Widget
 
 from tui.keymap import KEYS, KeySpec, Scope, display_keys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.worker import WorkerCancelled
 
 from core.handoff import Handoff
@@ -17,6 +19,7 @@ from core.warehouse.config import local_connection
 from tests.conftest import DEMO
 from tui.app import ImpactReviewApp
 from tui.context import AppContext
+from tui.screens.main import MainScreen
 
 FROZEN = datetime(2026, 5, 12, 17, 5, tzinfo=UTC)
 """The approval time every test uses."""
@@ -59,17 +62,25 @@ def make_app(demo: Handoff, context: AppContext) -> MakeApp:
 
 async def settle(pilot: Pilot[None]) -> None:
     """Let every worker finish (or end cancelled) and every message be handled."""
-    try:
+    with contextlib.suppress(WorkerCancelled):
         await pilot.app.workers.wait_for_complete()
-    except WorkerCancelled:
-        pass
     await pilot.pause()
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20) -> None:
-    """Process messages until `condition` holds (fails the test after `timeout` seconds)."""
-    deadline = time.monotonic() + timeout
+async def until(pilot: Pilot[None], condition: Callable[[], bool], within: float = 20) -> None:
+    """Process messages until `condition` holds (fails the test after `within` seconds)."""
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
+
+
+def top(app: ImpactReviewApp) -> Screen[object]:
+    """The screen on top (a function, so type checkers do not carry narrowing across awaits)."""
+    return app.screen
+
+
+def main_of(app: ImpactReviewApp) -> MainScreen:
+    """The review screen."""
+    return app.main_screen

@@ -10,10 +10,9 @@ from core.events import Outcome, RunFinished, StatementStateChanged, StepState
 from core.handoff import RiskLevel
 from core.steps import Step
 from core.verification import RowStatus
-from tests.tui.conftest import MakeApp, settle, until
+from tests.tui.conftest import MakeApp, main_of, settle, top, until
 from tui.messages import ReviewEdited, RunEventReceived
 from tui.screens.dialogs import EditActionDialog, YesNoDialog
-from tui.screens.main import MainScreen
 from tui.screens.reports import ReportsScreen
 from tui.widgets.run_panel import RunPanel, VerificationTable
 from tui.widgets.sql_preview import PreviewPane
@@ -29,8 +28,7 @@ class TestReviewApproveVerify:
         app = make_app()
         async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
             await settle(pilot)
-            main = app.screen
-            assert isinstance(main, MainScreen)
+            main = main_of(app)
             assert main.selected == "checkout-api"
             original_digest = main.plan.digest
             preview = main.query_one(PreviewPane)
@@ -47,12 +45,12 @@ class TestReviewApproveVerify:
 
             # Edit its recommended action in the multi-line editor; ctrl+s keeps it.
             await pilot.press("e")
-            assert isinstance(app.screen, EditActionDialog)
-            assert app.screen.query_one(TextArea).text.startswith("notify risk owner")
+            assert isinstance(top(app), EditActionDialog)
+            assert top(app).query_one(TextArea).text.startswith("notify risk owner")
             await pilot.press(*EXTRA)
             await pilot.press("ctrl+s")
             await settle(pilot)
-            assert app.screen is main
+            assert top(app) is main
             action = main.review.service("risk-worker").recommended_action
             assert action == "notify risk owner before rerunning the backfill" + EXTRA
             assert main.review.edited_fields("risk-worker") == {"risk_level", "recommended_action"}
@@ -71,7 +69,7 @@ class TestReviewApproveVerify:
             # Approve: the dialog starts on No; y approves this digest and runs it.
             approved_digest = main.plan.digest
             await pilot.press("a")
-            dialog = app.screen
+            dialog = top(app)
             assert isinstance(dialog, YesNoDialog)
             assert dialog.focused is not None and dialog.focused.id == "no"
             await pilot.press("y")
@@ -102,7 +100,7 @@ class TestReviewApproveVerify:
             # Re-verify from the reports screen.
             await pilot.press("R")
             await settle(pilot)
-            reports = app.screen
+            reports = top(app)
             assert isinstance(reports, ReportsScreen)
             assert [r.report_id for r in reports.reports] == ["annie-dbx-checkout-2044"]
             assert reports.reports[0].rows == 2
@@ -117,7 +115,7 @@ class TestReviewApproveVerify:
             assert again.ok and again.compared_with_approval
             assert reports.reports[0].last_verification_ok is True
             await pilot.press("escape")
-            assert app.screen is main
+            assert top(app) is main
 
             # And from the main screen.
             await pilot.press("v")
@@ -132,8 +130,7 @@ class TestRunFailures:
         app = make_app(faults=parse_faults("latency=30"))
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            main = app.screen
-            assert isinstance(main, MainScreen)
+            main = main_of(app)
             await pilot.press("a", "y")
             panel = main.query_one(RunPanel)
             await until(
@@ -141,8 +138,8 @@ class TestRunFailures:
                 lambda: panel.rows[Step.CREATE_TABLE].statement_state == "RUNNING",
             )
             await pilot.press("ctrl+c")
-            assert isinstance(app.screen, YesNoDialog)
-            assert app.screen.id == "confirm-cancel"
+            assert isinstance(top(app), YesNoDialog)
+            assert top(app).id == "confirm-cancel"
             await pilot.press("y")
             await settle(pilot)
             assert not main.running
@@ -157,8 +154,7 @@ class TestRunFailures:
         app = make_app(faults=parse_faults("fail=MERGE"))
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            main = app.screen
-            assert isinstance(main, MainScreen)
+            main = main_of(app)
             await pilot.press("a", "y")
             await settle(pilot)
             panel = main.query_one(RunPanel)
@@ -184,18 +180,16 @@ class TestRunFailures:
         app = make_app(faults=parse_faults("latency=30"))
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            main = app.screen
-            assert isinstance(main, MainScreen)
+            main = main_of(app)
             await pilot.press("a", "y")
             assert main.running
             await pilot.press("a")
-            assert app.screen is main
+            assert top(app) is main
             assert main.check_action("approve", ()) is None
             assert main.check_action("cycle_risk", ()) is None
             await pilot.press("q")
-            assert isinstance(app.screen, YesNoDialog) and app.screen.id == "confirm-quit"
+            assert isinstance(top(app), YesNoDialog) and top(app).id == "confirm-quit"
             await pilot.press("n")
-            app.screen.workers.cancel_all()
             main.workers.cancel_group(main, "run")
             await settle(pilot)
             assert not main.running

@@ -18,12 +18,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Vertical
-from textual.lazy import Lazy
 from textual.content import Content
+from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Input, Static
 from textual.timer import Timer
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from core.drafts import load_draft, save_draft
@@ -33,7 +33,6 @@ from core.payloads import Approval
 from core.plan import Plan, StatementIssue, build_plan
 from core.review import EditHistory, Review, ReviewError
 from tui.context import AppContext
-from tui.session import open_app_session
 from tui.impact_graph import ImpactGraph
 from tui.keymap import bindings
 from tui.messages import (
@@ -45,6 +44,7 @@ from tui.messages import (
     VerificationDone,
 )
 from tui.screens.dialogs import EditActionDialog, ErrorDialog, ExportDialog, YesNoDialog
+from tui.session import open_app_session
 from tui.validation import IncrementalValidator
 from tui.widgets.footer import CalmFooter
 from tui.widgets.impact_tree import ImpactTree

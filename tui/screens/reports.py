@@ -17,9 +17,9 @@ from textual.worker import Worker, WorkerState
 
 from core.verification import DISPLAY_COLUMNS, Verification
 from tui.context import AppContext
-from tui.session import open_app_session
 from tui.keymap import bindings
 from tui.messages import VerificationDone
+from tui.session import open_app_session
 from tui.widgets.run_panel import StatusTable, VerificationTable
 
 if TYPE_CHECKING:
