@@ -38,6 +38,7 @@ MAX_BYTE_LIMIT = 26_214_400
 MAX_ROW_LIMIT = 2_147_483_647
 WAREHOUSE_NAME = "Embedded DuckDB warehouse"
 USER_NAME = "embedded-user@localhost"
+WORKSPACE_ID = "1000000000000001"
 
 _STATEMENT_ID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -106,6 +107,11 @@ def build_app(context: ApiContext) -> Starlette:
             methods=["GET"],
         ),
         Route("/oidc/v1/token", api.token, methods=["POST"]),
+        Route(
+            "/.well-known/databricks-config",
+            api.wrap(api.host_metadata, authenticated=False),
+            methods=["GET"],
+        ),
     ]
     return Starlette(
         routes=routes,
@@ -375,6 +381,11 @@ class _Api:
                 ],
             }
         )
+
+    async def host_metadata(self, request: Request, principal: Principal | None) -> Response:
+        """Host metadata newer SDKs read first; `oidc_endpoint` is how they find OAuth M2M."""
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({"oidc_endpoint": f"{base}/oidc", "workspace_id": WORKSPACE_ID})
 
     async def token(self, request: Request) -> Response:
         form = {

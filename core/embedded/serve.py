@@ -9,14 +9,19 @@ never logged (uvicorn's access log has no headers).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 import uvicorn
+from uvicorn.server import HANDLED_SIGNALS
 
 from core.embedded.faults import FaultProfile
 from core.embedded.warehouse import EmbeddedWarehouse
@@ -45,6 +50,20 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, banner: _Banner) -> None:
         super().__init__(config)
         self._banner = banner
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Shut down gracefully on SIGINT/SIGTERM, without uvicorn re-raising the signal
+        afterwards (which would kill the process before the warehouse closes its files)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)

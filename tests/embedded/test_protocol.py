@@ -287,7 +287,7 @@ async def test_unknown_routes_are_a_clean_404(client: httpx.AsyncClient) -> None
         ("PUT", STATEMENTS, "PUT /sql/statements"),
         ("GET", STATEMENTS, "GET /sql/statements"),
         ("POST", "/api/2.0/sql/statements/execute", "POST /sql/statements/execute"),
-        ("GET", "/.well-known/databricks-config", "GET /.well-known/databricks-config"),
+        ("GET", "/.well-known/other", "GET /.well-known/other"),
     ]:
         response = await client.request(method, path)
         assert response.status_code == 404
