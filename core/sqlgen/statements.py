@@ -1,17 +1,28 @@
 """The statements a write runs: create the table, upsert the rows (MERGE), read them back.
 
 Output is deterministic: the same rows give byte-identical SQL. Rows are rendered one tuple at a
-time through sqlglot and cached, so re-rendering after an edit only renders the edited row, and
-large reports are split into several MERGE statements that each stay far below the 16 MiB limit.
+time and cached, so re-rendering after an edit only renders the edited row, and large reports are
+split into several MERGE statements that each stay far below the 16 MiB limit.
+
+Within a row, each distinct cell value is rendered once through sqlglot's Databricks generator and
+cached: the report-level columns (title, request, investigation, ...) repeat on every row and the
+owner, namespace, risk and action columns repeat often, so a 10,000-row report renders a fraction
+of its bytes. A row is `(` + the cells joined by `, ` + `)`, which is exactly how sqlglot renders
+a tuple of those literals without pretty printing (the tests compare both). Each rendered cell and
+row is also recorded for the policy (see `core.sqlgen.policy`), which uses the record only to know
+where one validated piece ends and the next begins.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 
 from core.impact_table import (
     COLUMNS,
@@ -19,7 +30,9 @@ from core.impact_table import (
     KEY_COLUMNS,
     REVIEW_COLUMNS,
     TABLE_COMMENT,
+    CellValue,
     Column,
+    ColumnType,
     ImpactRow,
 )
 from core.sqlgen.literals import literal
@@ -106,15 +119,64 @@ def create_table(table: str) -> Statement:
     return Statement(Step.CREATE_TABLE, "create-table", create.sql(dialect=DIALECT, pretty=True))
 
 
-@lru_cache(maxsize=65_536)
+SOURCE_TYPES = (*(_COLUMN_BY_NAME[name].type for name in CONTENT_COLUMNS), ColumnType.STRING)
+"""Column type of each cell of a MERGE source row, in order."""
+ROW_CACHE_SIZE = 65_536
+CELL_CACHE_SIZE = 262_144
+
+_generators = threading.local()
+
+RENDERED_CELLS: dict[str, tuple[ColumnType, CellValue]] = {}
+"""Cell text -> the (type, value) it was rendered from; written only by `cell_sql`."""
+RENDERED_ROWS: dict[str, tuple[str, ...]] = {}
+"""Row text -> the cell texts it was joined from; written only by `row_sql`."""
+
+
+def _generator() -> Generator:
+    """This thread's Databricks generator (a generator is not safe to share between threads)."""
+    generator: Generator | None = getattr(_generators, "generator", None)
+    if generator is None:
+        generator = Dialect.get_or_raise(DIALECT).generator()
+        _generators.generator = generator
+    return generator
+
+
+@lru_cache(maxsize=CELL_CACHE_SIZE)
+def cell_sql(value: CellValue, column_type: ColumnType) -> str:
+    """One cell as a Databricks SQL literal, rendered by sqlglot (cached per distinct value)."""
+    text = _generator().generate(literal(value, column_type), copy=False)
+    if len(RENDERED_CELLS) >= 2 * CELL_CACHE_SIZE:
+        # Every cached cell must stay recorded, so the record and the cache are dropped together.
+        RENDERED_CELLS.clear()
+        cell_sql.cache_clear()
+    RENDERED_CELLS[text] = (column_type, value)
+    return text
+
+
+def row_cells(row: ImpactRow) -> tuple[str, ...]:
+    """The rendered cells of one MERGE source row: the content columns, then the content hash."""
+    values = (*row.values, row.content_hash)
+    return tuple(
+        cell_sql(value, column_type)
+        for value, column_type in zip(values, SOURCE_TYPES, strict=True)
+    )
+
+
+@lru_cache(maxsize=ROW_CACHE_SIZE)
 def row_sql(row: ImpactRow) -> str:
     """One row of the MERGE source as a Databricks SQL tuple (cached: rows are immutable)."""
-    cells = [
-        literal(value, _COLUMN_BY_NAME[name].type)
-        for name, value in zip(CONTENT_COLUMNS, row.values, strict=True)
-    ]
-    cells.append(exp.Literal.string(row.content_hash))
-    return exp.Tuple(expressions=cells).sql(dialect=DIALECT)
+    cells = row_cells(row)
+    text = "(" + ", ".join(cells) + ")"
+    if len(RENDERED_ROWS) >= 2 * ROW_CACHE_SIZE:
+        RENDERED_ROWS.clear()
+        row_sql.cache_clear()
+    RENDERED_ROWS[text] = cells
+    return text
+
+
+@lru_cache(maxsize=ROW_CACHE_SIZE)
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 @lru_cache(maxsize=8)
@@ -167,7 +229,7 @@ def _chunks(rows: Sequence[ImpactRow]) -> list[list[tuple[ImpactRow, str]]]:
     size = 0
     for row in rows:
         text = row_sql(row)
-        text_bytes = len(text.encode("utf-8"))
+        text_bytes = _utf8_size(text)
         over_budget = size + text_bytes > MERGE_BYTE_BUDGET
         if current and (over_budget or len(current) >= MERGE_ROW_LIMIT):
             chunks.append(current)
@@ -208,3 +270,12 @@ def select_report(table: str, report_id: str) -> Statement:
         .order_by(exp.column("service_name"))
     )
     return Statement(Step.VERIFY_ROWS, "verify-rows", query.sql(dialect=DIALECT, pretty=True))
+
+
+def clear_caches() -> None:
+    """Forget every rendered cell and row (benchmarks use it to measure a cold render)."""
+    cell_sql.cache_clear()
+    row_sql.cache_clear()
+    _utf8_size.cache_clear()
+    RENDERED_CELLS.clear()
+    RENDERED_ROWS.clear()

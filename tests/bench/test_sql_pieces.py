@@ -1,0 +1,138 @@
+"""The fast paths behind the benchmarks keep SQL and verdicts exactly as before.
+
+Rows are rendered cell by cell and large MERGEs are checked piece by piece; these tests pin both
+to the slow, obvious way: sqlglot rendering the whole tuple, and sqlglot parsing the whole text.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from core.handoff import Handoff
+from core.impact_table import COLUMNS, CONTENT_COLUMNS, CellValue, ColumnType
+from core.loading import load_handoff
+from core.plan import build_plan
+from core.sqlgen import policy
+from core.sqlgen import statements as sqlgen
+from core.sqlgen.literals import literal
+from core.steps import Step
+from core.synth import synth_handoff
+from tests.conftest import DEMO
+
+TYPES = {column.name: column.type for column in COLUMNS}
+TABLE = "workspace.default.anyshift_production_impact_reports"
+
+
+@pytest.fixture(scope="module")
+def synth() -> Handoff:
+    return synth_handoff(150, seed=11)
+
+
+def tuple_the_slow_way(values: tuple[CellValue, ...], content_hash: str) -> str:
+    cells = [literal(v, TYPES[n]) for n, v in zip(CONTENT_COLUMNS, values, strict=True)]
+    cells.append(exp.Literal.string(content_hash))
+    return exp.Tuple(expressions=cells).sql(dialect="databricks")
+
+
+@pytest.mark.parametrize("source", ["demo", "synth"])
+def test_rows_render_exactly_as_a_sqlglot_tuple(source: str, synth: Handoff) -> None:
+    handoff = load_handoff(DEMO) if source == "demo" else synth
+    sqlgen.clear_caches()
+    for row in build_plan(handoff).rows:
+        assert sqlgen.row_sql(row) == tuple_the_slow_way(row.values, row.content_hash)
+
+
+def test_empty_monitor_list_and_null_cells_render_as_sqlglot_does(synth: Handoff) -> None:
+    for value, column_type in [
+        ((), ColumnType.STRING_ARRAY),
+        (None, ColumnType.STRING),
+        (None, ColumnType.STRING_ARRAY),
+        ("it's \\ \n 'x'", ColumnType.STRING),
+    ]:
+        assert sqlgen.cell_sql(value, column_type) == literal(value, column_type).sql(
+            dialect="databricks"
+        )
+
+
+def test_piece_by_piece_check_agrees_with_parsing_whole(synth: Handoff) -> None:
+    policy.clear_caches()
+    plan = build_plan(synth)
+    for statement in plan.statements:
+        assert policy.check_statement(statement.sql, plan.target_table) == (
+            policy.check_whole_statement(statement.sql, plan.target_table)
+        )
+
+
+def test_generated_merges_are_checked_piece_by_piece(
+    synth: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = build_plan(synth)
+    merges = plan.statements_for(Step.UPSERT_ROWS)
+
+    def refuse(sql: str, table: str) -> list[policy.PolicyIssue]:
+        raise AssertionError("a generated MERGE was parsed whole")
+
+    monkeypatch.setattr(policy, "check_whole_statement", refuse)
+    for merge in merges:
+        assert policy.check_statement(merge.sql, plan.target_table) == []
+
+
+def test_the_whole_merge_parses_to_exactly_the_validated_rows(synth: Handoff) -> None:
+    plan = build_plan(synth)
+    merge = plan.statements_for(Step.UPSERT_ROWS)[0]
+    tree = sqlglot.parse_one(merge.sql, read="databricks")
+    (values,) = list(tree.find_all(exp.Values))
+    assert len(values.expressions) == merge.row_count == len(plan.rows)
+    for parsed, row in zip(values.expressions, plan.rows, strict=True):
+        expected = sqlglot.parse_one(sqlgen.row_sql(row), read="databricks")
+        assert parsed == expected
+
+
+def tamper(sql: str, old: str, new: str) -> str:
+    assert old in sql
+    return sql.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda sql, row: sql + f"; DROP TABLE {TABLE}", "exactly one statement"),
+        (
+            lambda sql, row: tamper(
+                sql, row, row.replace("(", "((SELECT secret FROM main.x.secrets), ", 1)
+            ),
+            "touches main.x.secrets",
+        ),
+        (
+            lambda sql, row: tamper(sql, row, row[:-1] + " -- " + ")"),
+            "does not parse",
+        ),
+        (
+            lambda sql, row: tamper(sql, "WHEN MATCHED THEN", "WHEN MATCHED THEN DELETE WHEN x"),
+            "",
+        ),
+    ],
+    ids=["appended-statement", "subquery-cell", "comment", "skeleton"],
+)
+def test_tampered_merges_are_parsed_whole_and_refused(
+    synth: Handoff, change: object, message: str
+) -> None:
+    plan = build_plan(synth)
+    merge = plan.statements_for(Step.UPSERT_ROWS)[0]
+    row = sqlgen.row_sql(plan.rows[3])
+    assert callable(change)
+    tampered = change(merge.sql, row)
+    issues = policy.check_statement(tampered, plan.target_table)
+    assert issues, "a tampered MERGE passed the policy"
+    assert issues == policy.check_whole_statement(tampered, plan.target_table)
+    assert any(message in str(issue) for issue in issues), issues
+
+
+def test_a_cell_that_only_looks_rendered_is_not_trusted() -> None:
+    # `'a';` parses alone as the literal 'a', but it is not what sqlglot renders for 'a'.
+    assert not policy._cell_is_literal("'a';", ColumnType.STRING)
+    assert not policy._cell_is_literal("'a' /* c */", ColumnType.STRING)
+    assert policy._cell_is_literal("NULL", ColumnType.STRING)
+    assert policy._cell_is_literal(sqlgen.cell_sql("it's", ColumnType.STRING), ColumnType.STRING)
