@@ -185,7 +185,12 @@ class _Api:
         body = await _json_object(request)
         submission, wait_s, cancel_on_timeout = self._submission(body)
         store = self.context.store
-        statement = store.create(submission)
+        try:
+            statement = store.create(submission)
+        except RuntimeError:  # the warehouse is shutting down
+            raise ApiError(
+                503, "TEMPORARILY_UNAVAILABLE", "The warehouse is shutting down."
+            ) from None
         if self.context.faults.loses_response(submission.statement):
             store.start(statement)
             await store.wait(statement, _LOST_RESPONSE_WAIT_S)

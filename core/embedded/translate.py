@@ -294,6 +294,7 @@ class _Planner:
         self._qualify(tree)
         self._drop_unenforced_constraints(tree)
         self._replace_session_functions(tree)
+        _guard_division(tree)
         self._bind_parameters(tree)
         before: tuple[Step, ...] = ()
         merge_check = None
@@ -468,6 +469,21 @@ class _Planner:
 
 
 _MERGE_SOURCE = "merge_source"
+
+
+def _guard_division(tree: exp.Expression) -> None:
+    """Databricks SQL runs with ANSI mode on: `x / 0` and `x % 0` fail with DIVIDE_BY_ZERO,
+    where DuckDB answers Infinity or NULL. Children are rewritten before their parents."""
+    for node in reversed(list(tree.find_all(exp.Div, exp.Mod, bfs=False))):
+        if node.args.get("safe"):
+            continue
+        raise_error = exp.Anonymous(
+            this="error", expressions=[exp.Literal.string("Division by zero")]
+        )
+        zero = exp.EQ(this=node.expression.copy(), expression=exp.Literal.number(0))
+        guard = exp.Case(ifs=[exp.If(this=zero, true=raise_error)])
+        node.replace(guard)
+        guard.set("default", node)
 
 
 def _name_projections(tree: exp.Expression) -> None:

@@ -175,6 +175,8 @@ async def test_a_failed_statement_is_http_200_with_the_spark_error(
         ("SELECT nope FROM (SELECT 1 AS yes)", "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703"),
         ("SELECT no_such_function(1)", "UNRESOLVED_ROUTINE", "42883"),
         ("SELECT CAST('abc' AS INT)", "CAST_INVALID_INPUT", "22018"),
+        ("SELECT 1 / 0", "DIVIDE_BY_ZERO", "22012"),
+        ("SELECT 2147483647 + 1", "ARITHMETIC_OVERFLOW", "22003"),
         ("SELECT * FROM workspace.nope.t", "TABLE_OR_VIEW_NOT_FOUND", "42P01"),
         ("SELECT * FROM nosuchcatalog.default.t", "TABLE_OR_VIEW_NOT_FOUND", "42P01"),
     ]:
