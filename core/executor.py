@@ -238,6 +238,7 @@ class _Run:
             self.run_dir,
             warehouse_id=self.session.client.warehouse_id,
             approval=self.approval,
+            wait_timeout_s=self.session.client.wait_timeout_s,
         )
         self.finish_step(Step.WRITE_PAYLOADS, started, f"{len(written)} files in {self.run_dir}")
 

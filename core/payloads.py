@@ -21,7 +21,6 @@ from core.sqlgen.literals import timestamp_text
 from core.sqlgen.statements import Statement
 
 WAIT_TIMEOUT_S = 10
-WAIT_TIMEOUT = f"{WAIT_TIMEOUT_S}s"
 """Server-side wait: a statement that finishes within it costs a single request."""
 
 
@@ -39,12 +38,18 @@ def parameter_values(approval: Approval) -> dict[str, str]:
     return {"reviewed_by": approval.approver, "reviewed_at": timestamp_text(approval.approved_at)}
 
 
-def request_body(statement: Statement, warehouse_id: str, values: dict[str, str]) -> dict[str, Any]:
-    """The JSON body POSTed to the Statement Execution API for one statement."""
+def request_body(
+    statement: Statement,
+    warehouse_id: str,
+    values: dict[str, str],
+    wait_timeout_s: int = WAIT_TIMEOUT_S,
+) -> dict[str, Any]:
+    """The JSON body POSTed to the Statement Execution API for one statement (the client sends
+    the same fields; a test holds the two together)."""
     body: dict[str, Any] = {
-        "warehouse_id": warehouse_id,
         "statement": statement.sql,
-        "wait_timeout": WAIT_TIMEOUT,
+        "warehouse_id": warehouse_id,
+        "wait_timeout": f"{wait_timeout_s}s",
         "on_wait_timeout": "CONTINUE",
         "disposition": "INLINE",
         "format": "JSON_ARRAY",
@@ -62,7 +67,12 @@ def statement_file_stem(index: int, statement: Statement) -> str:
 
 
 def write_payloads(
-    plan: Plan, out_dir: Path, *, warehouse_id: str, approval: Approval
+    plan: Plan,
+    out_dir: Path,
+    *,
+    warehouse_id: str,
+    approval: Approval,
+    wait_timeout_s: int = WAIT_TIMEOUT_S,
 ) -> list[Path]:
     """Write the payload files into `out_dir` (created if needed); returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +83,7 @@ def write_payloads(
         sql_path = out_dir / f"{stem}.sql"
         sql_path.write_text(statement.sql + "\n", encoding="utf-8")
         json_path = out_dir / f"{stem}.json"
-        body = request_body(statement, warehouse_id, values)
+        body = request_body(statement, warehouse_id, values, wait_timeout_s)
         json_path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
         written += [sql_path, json_path]
     runbook = out_dir / "runbook.md"

@@ -6,6 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.embedded import FaultProfile
@@ -221,3 +222,20 @@ async def test_cancel_during_a_long_statement_cancels_it_server_side(
         assert await count_rows(session, demo_plan.target_table, demo_plan.report_id) == 0
     finished = recorder.of(RunFinished)
     assert [e.outcome for e in finished] == [Outcome.CANCELED]
+
+
+async def test_payload_files_are_exactly_what_was_posted(
+    demo_plan: Plan, open_local: OpenSession
+) -> None:
+    posted: list[dict[str, object]] = []
+
+    async def capture(request: httpx.Request) -> None:
+        if request.method == "POST" and request.url.path.rstrip("/").endswith("/statements"):
+            posted.append(json.loads(request.content))
+
+    async with open_local() as session:
+        session.http.event_hooks["request"].append(capture)
+        finished = await run_plan(demo_plan, approve(demo_plan), session)
+    files = sorted(finished.run_dir.glob("0*.json"))
+    assert [json.loads(path.read_text()) for path in files] == posted
+    assert len(posted) == len(demo_plan.statements)
