@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import sqlglot
 from sqlglot import TokenType, exp
@@ -291,11 +292,12 @@ class _Planner:
                 "its own session.",
             )
         _name_projections(tree)
-        self._qualify(tree)
+        nodes = _Nodes(tree)  # one walk: statements can hold hundreds of thousands of nodes
+        self._qualify(tree, nodes)
         self._drop_unenforced_constraints(tree)
-        self._replace_session_functions(tree)
-        _guard_division(tree)
-        self._bind_parameters(tree)
+        self._replace_session_functions(nodes)
+        _guard_division(nodes)
+        self._bind_parameters(nodes)
         before: tuple[Step, ...] = ()
         merge_check = None
         if kind is Kind.INSERT and tree.args.get("overwrite"):
@@ -349,13 +351,13 @@ class _Planner:
         self.catalogs.setdefault(name, None)
         return catalog_alias(name)
 
-    def _qualify(self, tree: exp.Expression) -> None:
+    def _qualify(self, tree: exp.Expression, nodes: _Nodes) -> None:
         schema_statement = isinstance(tree, (exp.Create, exp.Drop)) and tree.args.get("kind") in (
             "SCHEMA",
             "DATABASE",
         )
-        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-        for table in list(tree.find_all(exp.Table)):
+        ctes = {cte.alias_or_name.lower() for cte in nodes.of(exp.CTE)}
+        for table in nodes.of(exp.Table):
             if isinstance(table.parent, exp.AlterRename):
                 table.set("this", exp.to_identifier(table.name.lower()))
                 table.set("db", None)
@@ -381,7 +383,7 @@ class _Planner:
             display = quote_name(catalog.lower(), schema.lower(), name)
             self.tables[f"{catalog.lower()}.{schema.lower()}.{name}"] = display
             self.tables.setdefault(name, display)
-        for column in tree.find_all(exp.Column):
+        for column in nodes.of(exp.Column):
             if column.args.get("catalog") is not None:
                 column.set("catalog", exp.to_identifier(self._alias(column.args["catalog"].name)))
 
@@ -397,16 +399,16 @@ class _Planner:
             parent = key.parent
             (parent if isinstance(parent, exp.Constraint) else key).pop()
 
-    def _replace_session_functions(self, tree: exp.Expression) -> None:
-        for node in list(tree.find_all(exp.CurrentCatalog)):
+    def _replace_session_functions(self, nodes: _Nodes) -> None:
+        for node in nodes.of(exp.CurrentCatalog):
             node.replace(exp.Literal.string(self.catalog.lower()))
-        for function in list(tree.find_all(exp.CurrentSchema, exp.CurrentDatabase)):
-            function.replace(exp.Literal.string(self.schema.lower()))
+        for node in nodes.of(exp.CurrentSchema, exp.CurrentDatabase):
+            node.replace(exp.Literal.string(self.schema.lower()))
 
     # -- parameters ----------------------------------------------------------------------------
 
-    def _bind_parameters(self, tree: exp.Expression) -> None:
-        for marker in list(tree.find_all(exp.Placeholder)):
+    def _bind_parameters(self, nodes: _Nodes) -> None:
+        for marker in nodes.of(exp.Placeholder):
             name = marker.name
             if not name or name == "?":
                 raise StatementError.unbound_parameter("?")
@@ -471,10 +473,28 @@ class _Planner:
 _MERGE_SOURCE = "merge_source"
 
 
-def _guard_division(tree: exp.Expression) -> None:
+class _Nodes:
+    """Every node of a tree, by class, from a single walk."""
+
+    def __init__(self, tree: exp.Expression) -> None:
+        self._by_class: dict[type, list[Any]] = {}
+        for node in tree.walk(bfs=False):
+            self._by_class.setdefault(type(node), []).append(node)
+
+    def of(self, *classes: type) -> list[Any]:
+        return [
+            node
+            for cls, nodes in self._by_class.items()
+            if issubclass(cls, classes)
+            for node in nodes
+        ]
+
+
+def _guard_division(nodes: _Nodes) -> None:
     """Databricks SQL runs with ANSI mode on: `x / 0` and `x % 0` fail with DIVIDE_BY_ZERO,
-    where DuckDB answers Infinity or NULL. Children are rewritten before their parents."""
-    for node in reversed(list(tree.find_all(exp.Div, exp.Mod, bfs=False))):
+    where DuckDB answers Infinity or NULL. Each division is wrapped in place (no copy), so
+    nested divisions are all guarded whatever the order."""
+    for node in nodes.of(exp.Div, exp.Mod):
         if node.args.get("safe"):
             continue
         raise_error = exp.Anonymous(
