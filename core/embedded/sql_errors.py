@@ -167,7 +167,7 @@ def from_duckdb(
             )
     if isinstance(error, duckdb.BinderException):
         match = re.search(r'Referenced column "([^"]+)" not found', detail) or re.search(
-            r'does not have a column named "([^"]+)"', detail
+            r'does not have a column (?:named|with name) "([^"]+)"', detail
         )
         if match:
             listed = re.search(r"Candidate bindings:([^\n]*)", text)
@@ -179,6 +179,26 @@ def from_duckdb(
                 f"A column, variable, or function parameter with name {quote_name(match.group(1))}"
                 f" cannot be resolved. Did you mean one of the following? [{suggestion}].",
             )
+    arity = re.search(r'table "?([^" ]+)"? has (\d+) columns but (\d+) values', detail)
+    if isinstance(error, duckdb.BinderException) and arity:
+        expected, supplied = int(arity.group(2)), int(arity.group(3))
+        reason = "too many" if supplied > expected else "not enough"
+        subclass = "TOO_MANY_DATA_COLUMNS" if supplied > expected else "NOT_ENOUGH_DATA_COLUMNS"
+        return StatementError(
+            f"INSERT_COLUMN_ARITY_MISMATCH.{subclass}",
+            "21S01",
+            f"Cannot write to {_table_display(arity.group(1), tables)}, the reason is {reason} "
+            f"data columns: the table has {expected} columns, the data {supplied}.",
+        )
+    if isinstance(error, duckdb.DependencyException) and "Cannot drop entry" in detail:
+        name = re.search(r'Cannot drop entry "([^"]+)"', detail)
+        return StatementError(
+            "SCHEMA_NOT_EMPTY",
+            "2BP01",
+            f"Cannot drop a schema {quote_name(name.group(1) if name else '')} because it "
+            "contains objects.\nUse DROP SCHEMA ... CASCADE to drop the schema and all its "
+            "objects.",
+        )
     cast = re.search(r"Could not convert string '(.*)' to (\w+)", detail)
     if isinstance(error, duckdb.ConversionException) and cast:
         target = _DUCK_TYPES.get(cast.group(2), cast.group(2))

@@ -414,3 +414,27 @@ async def test_sql_cannot_reach_the_host(client: httpx.AsyncClient) -> None:
             continue
         assert data["status"]["state"] == "FAILED", statement
     assert await rows(client, "SELECT hour(TIMESTAMP'2026-05-12 16:42:00')") == [["16"]]
+
+
+async def test_ddl_and_insert_mistakes_fail_with_spark_classes(client: httpx.AsyncClient) -> None:
+    await ok(client, "CREATE SCHEMA s1")
+    await ok(client, "CREATE TABLE s1.t (a INT)")
+    for statement, error_class in [
+        ("CREATE TABLE s1.t (a INT)", "TABLE_OR_VIEW_ALREADY_EXISTS"),
+        ("CREATE SCHEMA s1", "SCHEMA_ALREADY_EXISTS"),
+        ("DROP SCHEMA s1", "SCHEMA_NOT_EMPTY"),
+        ("DROP TABLE s1.nope", "TABLE_OR_VIEW_NOT_FOUND"),
+        ("INSERT INTO s1.t VALUES (1, 2)", "INSERT_COLUMN_ARITY_MISMATCH.TOO_MANY_DATA_COLUMNS"),
+        ("INSERT INTO s1.t (a, b) VALUES (1, 2)", "UNRESOLVED_COLUMN.WITH_SUGGESTION"),
+        ("INSERT INTO s1.t VALUES ('x')", "CAST_INVALID_INPUT"),
+        ("SHOW TABLES IN s2", "SCHEMA_NOT_FOUND"),
+        ("EXPLAIN SELECT 1", "UNSUPPORTED_FEATURE"),
+        ("COMMIT", "NO_ACTIVE_TRANSACTION"),
+    ]:
+        failed = await run(client, statement)
+        assert failed["status"]["state"] == "FAILED", statement
+        assert failed["status"]["error"]["message"].startswith(f"[{error_class}]"), failed
+    await ok(client, "DROP SCHEMA s1 CASCADE")
+    await ok(client, "DROP SCHEMA IF EXISTS s1")
+    await ok(client, "BEGIN TRANSACTION")
+    await ok(client, "ROLLBACK")
