@@ -3,6 +3,12 @@
 A Plan is derived from a reviewed handoff only. Its digest is the SHA-256 of the statements (SQL
 text and parameter slots); approving a plan means approving that digest, and execution refuses a
 plan whose digest differs from the approved one.
+
+Building, validating and digesting a plan again after a one-service edit re-does only what the
+edit changed: rows of unchanged services, MERGE chunks whose rows are unchanged, and the policy
+verdicts and JSON encodings of unchanged statements are taken from the previous call. Each of
+these remembers only the previous call (never a growing history), and every shortcut returns
+exactly what the direct computation would.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from core.handoff import Handoff, RiskLevel, Service
-from core.impact_table import ImpactRow, rows_for
+from core.handoff import Handoff, Report, RiskLevel, Service
+from core.impact_table import ImpactRow, row_for
 from core.sqlgen.policy import PolicyIssue, check_statement, check_target
 from core.sqlgen.statements import Statement, create_table, select_report, upserts
 from core.steps import Step
@@ -88,11 +94,9 @@ class Plan:
                         "plan", PolicyIssue("nothing to write: every service is skipped")
                     )
                 )
-            for statement in self.statements:
-                found.extend(
-                    StatementIssue(statement.name, issue)
-                    for issue in check_statement(statement.sql, self.target_table)
-                )
+            verdicts = _verdicts(self.statements, self.target_table)
+            for statement, issues in zip(self.statements, verdicts, strict=True):
+                found.extend(StatementIssue(statement.name, issue) for issue in issues)
             self._validated["all"] = found
         return self._validated["all"]
 
@@ -102,23 +106,91 @@ class Plan:
 
 
 def statements_digest(statements: tuple[Statement, ...] | list[Statement]) -> str:
-    """The digest a reviewer approves: stable across runs and machines."""
-    canonical = [
-        {
-            "name": statement.name,
-            "sql": statement.sql,
-            "parameters": [[slot.name, slot.type] for slot in statement.parameters],
-        }
-        for statement in statements
-    ]
-    encoded = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    """The digest a reviewer approves: stable across runs and machines.
+
+    It is the SHA-256 of the UTF-8 JSON `[{"name": ..., "sql": ..., "parameters": [[name, type],
+    ...]}, ...]` written with `ensure_ascii=False` and separators `,` `:`. The JSON is fed to the
+    hash piece by piece (a JSON string's escaping is character by character, so the pieces join
+    to exactly that text), and the encoded SQL of statements unchanged since the previous call
+    is reused."""
+    global _previous_sql_json
+    hasher = hashlib.sha256(b"[")
+    encoded: dict[str, bytes] = {}
+    for index, statement in enumerate(statements):
+        parameters = [[slot.name, slot.type] for slot in statement.parameters]
+        sql = encoded.get(statement.sql)
+        if sql is None:
+            sql = _previous_sql_json.get(statement.sql)
+        if sql is None:
+            sql = json.dumps(statement.sql, ensure_ascii=False)[1:-1].encode("utf-8")
+        encoded[statement.sql] = sql
+        hasher.update(f'{"," if index else ""}{{"name":{_json(statement.name)},"sql":"'.encode())
+        hasher.update(sql)
+        hasher.update(f'","parameters":{_json(parameters)}}}'.encode())
+    hasher.update(b"]")
+    _previous_sql_json = encoded
+    return hasher.hexdigest()
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_previous_sql_json: dict[str, bytes] = {}
+"""Statement SQL -> its JSON string encoding (without quotes), from the previous digest."""
+_previous_verdicts: dict[tuple[str, str], list[PolicyIssue]] = {}
+"""(SQL, target table) -> policy issues, from the previous validation."""
+_previous_rows: tuple[Report | None, dict[int, Service], dict[int, ImpactRow]] = (None, {}, {})
+"""The previous build's report, and its services and their rows by id(service): holding the
+services keeps their ids from being reused while they are remembered."""
+
+
+def _verdicts(statements: tuple[Statement, ...], target_table: str) -> list[list[PolicyIssue]]:
+    """`check_statement` of each statement, reusing the previous plan's verdict on a statement
+    with the same SQL (the verdict depends on nothing else)."""
+    global _previous_verdicts
+    verdicts: dict[tuple[str, str], list[PolicyIssue]] = {}
+    result = []
+    for statement in statements:
+        key = (statement.sql, target_table)
+        issues = verdicts.get(key)
+        if issues is None:
+            issues = _previous_verdicts.get(key)
+        if issues is None:
+            issues = check_statement(statement.sql, target_table)
+        verdicts[key] = issues
+        result.append(list(issues))
+    _previous_verdicts = verdicts
+    return result
+
+
+def _rows(handoff: Handoff) -> tuple[ImpactRow, ...]:
+    """`core.impact_table.rows_for`, reusing the row of every service unchanged since the previous
+    call (same report and service objects): models are frozen, so they give the same row."""
+    global _previous_rows
+    report = handoff.report
+    previous_report, previous_services, previous_rows = _previous_rows
+    if report is not previous_report:
+        previous_services, previous_rows = {}, {}
+    services: dict[int, Service] = {}
+    rows_by_id: dict[int, ImpactRow] = {}
+    rows = []
+    for service in sorted((s for s in handoff.services if s.written), key=lambda s: s.name):
+        key = id(service)
+        row = previous_rows.get(key)
+        if row is None or previous_services.get(key) is not service:
+            row = row_for(handoff, service)
+        services[key] = service
+        rows_by_id[key] = row
+        rows.append(row)
+    _previous_rows = (report, services, rows_by_id)
+    return tuple(rows)
 
 
 def build_plan(handoff: Handoff) -> Plan:
     """The plan for a reviewed handoff (apply a Review first to include edits)."""
     table = handoff.report.target_table
-    rows = rows_for(handoff)
+    rows = _rows(handoff)
     statements = (
         create_table(table),
         *upserts(table, rows),

@@ -86,6 +86,7 @@ def _column_type(column: Column) -> exp.DataType:
     return exp.DataType.build(column.type.value, dialect=DIALECT)
 
 
+@lru_cache(maxsize=32)
 def create_table(table: str) -> Statement:
     """`CREATE TABLE IF NOT EXISTS` for the impact table: Delta, with comments."""
     definitions = []
@@ -241,26 +242,35 @@ def _chunks(rows: Sequence[ImpactRow]) -> list[list[tuple[ImpactRow, str]]]:
     return chunks
 
 
+_previous_merges: dict[tuple[str, tuple[str, ...]], str] = {}
+"""The MERGE texts of the last `upserts` call, by (table, row texts)."""
+
+
 def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
-    """Idempotent MERGE statements keyed by (report_id, service_name), split by size."""
+    """Idempotent MERGE statements keyed by (report_id, service_name), split by size.
+
+    A chunk whose rows are the same as in the previous call gets the very same text object back,
+    so an edit re-joins one MERGE, and caches keyed by the text hash it only once."""
+    global _previous_merges
     before, after, separator = _merge_template(table)
     chunks = _chunks(rows)
     statements = []
+    merges: dict[tuple[str, tuple[str, ...]], str] = {}
     for number, chunk in enumerate(chunks, start=1):
         name = "upsert-rows" if len(chunks) == 1 else f"upsert-rows-{number}-of-{len(chunks)}"
-        body = separator.join(text for _, text in chunk)
+        key = (table, tuple(text for _, text in chunk))
+        sql = _previous_merges.get(key)
+        if sql is None:
+            sql = before + separator.join(key[1]) + after
+        merges[key] = sql
         statements.append(
-            Statement(
-                Step.UPSERT_ROWS,
-                name,
-                before + body + after,
-                REVIEW_PARAMETERS,
-                row_count=len(chunk),
-            )
+            Statement(Step.UPSERT_ROWS, name, sql, REVIEW_PARAMETERS, row_count=len(chunk))
         )
+    _previous_merges = merges
     return statements
 
 
+@lru_cache(maxsize=32)
 def select_report(table: str, report_id: str) -> Statement:
     """The verification query: every column of the report's rows, ordered by service."""
     query = (
@@ -279,3 +289,6 @@ def clear_caches() -> None:
     _utf8_size.cache_clear()
     RENDERED_CELLS.clear()
     RENDERED_ROWS.clear()
+    _previous_merges.clear()
+    create_table.cache_clear()
+    select_report.cache_clear()
