@@ -20,6 +20,7 @@ from functools import cached_property
 
 from core.handoff import Handoff, Report, RiskLevel, Service
 from core.impact_table import ImpactRow, row_for
+from core.sqlgen import policy
 from core.sqlgen.policy import PolicyIssue, check_statement, check_target
 from core.sqlgen.statements import Statement, create_table, select_report, upserts
 from core.steps import Step
@@ -197,3 +198,10 @@ def build_plan(handoff: Handoff) -> Plan:
         select_report(table, handoff.report.id),
     )
     return Plan(handoff, rows, statements)
+
+
+def clear_caches() -> None:
+    """Forget everything remembered between builds (benchmarks use it to measure cold work)."""
+    global _previous_sql_json, _previous_verdicts, _previous_rows
+    _previous_sql_json, _previous_verdicts, _previous_rows = {}, {}, (None, {}, {})
+    policy.clear_caches()
