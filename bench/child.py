@@ -26,7 +26,18 @@ STARTED = time.perf_counter()
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
+    """This process's peak resident set size so far, in MiB.
+
+    On Linux this is `VmHWM` from /proc/self/status: `getrusage(RUSAGE_SELF).ru_maxrss` also
+    counts the parent's peak inherited through fork+exec, which would charge the benchmark
+    driver's own memory to every child."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 

@@ -37,7 +37,7 @@ class StatementIssue:
         return f"{self.statement}: {self.issue}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Plan:
     """Everything a write will do, derived from one reviewed handoff."""
 
@@ -47,6 +47,15 @@ class Plan:
     _validated: dict[str, list[StatementIssue]] = field(
         default_factory=dict, compare=False, repr=False
     )
+
+    def __repr__(self) -> str:
+        # Short on purpose: the default would print the whole handoff and every statement
+        # (megabytes at 10,000 services), and Textual's @work builds a worker's description
+        # from repr() of its arguments on every call.
+        return (
+            f"Plan(report_id={self.report_id!r}, target_table={self.target_table!r}, "
+            f"rows={len(self.rows)}, statements={len(self.statements)})"
+        )
 
     @property
     def report_id(self) -> str:

@@ -212,8 +212,11 @@ def _row_is_literals(row: str) -> bool:
     """Whether `row` is `(` + canonical literal cells of the source columns joined by `, ` + `)`."""
     if row in _LITERAL_ROWS:
         return True
-    cells = RENDERED_ROWS.get(row)
-    if cells is None or len(cells) != len(SOURCE_TYPES):
+    rendered = RENDERED_ROWS.get(row)
+    if rendered is None:
+        return False
+    original, cells = rendered
+    if len(cells) != len(SOURCE_TYPES):
         return False
     if row != "(" + ", ".join(cells) + ")":
         return False
@@ -224,7 +227,7 @@ def _row_is_literals(row: str) -> bool:
         return False
     if len(_LITERAL_ROWS) >= 2 * ROW_CACHE_SIZE:
         _LITERAL_ROWS.clear()
-    _LITERAL_ROWS.add(row)
+    _LITERAL_ROWS.add(original)  # the renderer's object (equal to `row`), not another copy
     return True
 
 

@@ -129,8 +129,9 @@ _generators = threading.local()
 
 RENDERED_CELLS: dict[str, tuple[ColumnType, CellValue]] = {}
 """Cell text -> the (type, value) it was rendered from; written only by `cell_sql`."""
-RENDERED_ROWS: dict[str, tuple[str, ...]] = {}
-"""Row text -> the cell texts it was joined from; written only by `row_sql`."""
+RENDERED_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {}
+"""Row text -> (that same text object, the cell texts it was joined from); written only by
+`row_sql`. Handing back the original object lets the policy remember rows without copies."""
 
 
 def _generator() -> Generator:
@@ -171,7 +172,7 @@ def row_sql(row: ImpactRow) -> str:
     if len(RENDERED_ROWS) >= 2 * ROW_CACHE_SIZE:
         RENDERED_ROWS.clear()
         row_sql.cache_clear()
-    RENDERED_ROWS[text] = cells
+    RENDERED_ROWS[text] = (text, cells)
     return text
 
 
