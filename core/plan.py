@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from core.handoff import Handoff, Report, RiskLevel, Service
 from core.impact_table import ImpactRow, row_for
 from core.sqlgen import policy
+from core.sqlgen import statements as sqlgen
 from core.sqlgen.policy import PolicyIssue, check_statement, check_target
 from core.sqlgen.statements import Statement, create_table, select_report, upserts
 from core.steps import Step
@@ -120,25 +121,38 @@ def statements_digest(statements: tuple[Statement, ...] | list[Statement]) -> st
 
     It is the SHA-256 of the UTF-8 JSON `[{"name": ..., "sql": ..., "parameters": [[name, type],
     ...]}, ...]` written with `ensure_ascii=False` and separators `,` `:`. The JSON is fed to the
-    hash piece by piece (a JSON string's escaping is character by character, so the pieces join
-    to exactly that text), and the encoded SQL of statements unchanged since the previous call
-    is reused."""
+    hash piece by piece: a JSON string's escaping is character by character, so the encodings of
+    the pieces of a text join to exactly the encoding of the text. A MERGE built by `upserts` is
+    fed as its template and the cached encoding of each row; other statements are encoded whole,
+    and reused by identity from the previous call."""
     global _previous_sql_json
     hasher = hashlib.sha256(b"[")
-    encoded: dict[str, bytes] = {}
+    remembered: dict[int, tuple[str, bytes]] = {}
     for index, statement in enumerate(statements):
-        parameters = [[slot.name, slot.type] for slot in statement.parameters]
-        sql = encoded.get(statement.sql)
-        if sql is None:
-            sql = _previous_sql_json.get(statement.sql)
-        if sql is None:
-            sql = json.dumps(statement.sql, ensure_ascii=False)[1:-1].encode("utf-8")
-        encoded[statement.sql] = sql
+        sql = statement.sql
         hasher.update(f'{"," if index else ""}{{"name":{_json(statement.name)},"sql":"'.encode())
-        hasher.update(sql)
+        built = sqlgen.BUILT_MERGES.get(id(sql))
+        if built is not None and built[0] is sql:
+            before, after, separator = sqlgen._merge_template(built[1])
+            hasher.update(_json_text(before))
+            joint = _json_text(separator)
+            for number, row in enumerate(built[2]):
+                if number:
+                    hasher.update(joint)
+                hasher.update(_json_text(row))
+            hasher.update(_json_text(after))
+        else:
+            previous = _previous_sql_json.get(id(sql))
+            if previous is not None and previous[0] is sql:
+                encoded = previous[1]
+            else:
+                encoded = json.dumps(sql, ensure_ascii=False)[1:-1].encode("utf-8")
+            remembered[id(sql)] = (sql, encoded)
+            hasher.update(encoded)
+        parameters = [[slot.name, slot.type] for slot in statement.parameters]
         hasher.update(f'","parameters":{_json(parameters)}}}'.encode())
     hasher.update(b"]")
-    _previous_sql_json = encoded
+    _previous_sql_json = remembered
     return hasher.hexdigest()
 
 
@@ -146,29 +160,36 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-_previous_sql_json: dict[str, bytes] = {}
-"""Statement SQL -> its JSON string encoding (without quotes), from the previous digest."""
-_previous_verdicts: dict[tuple[str, str], list[PolicyIssue]] = {}
-"""(SQL, target table) -> policy issues, from the previous validation."""
+@lru_cache(maxsize=sqlgen.ROW_CACHE_SIZE)
+def _json_text(text: str) -> bytes:
+    """A text's JSON string encoding, without the quotes, as UTF-8 (cached: rows repeat)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")
+
+
+_previous_sql_json: dict[int, tuple[str, bytes]] = {}
+"""id(SQL) -> (that SQL, its JSON encoding), from the previous digest (statements not built by
+`upserts`); holding the SQL keeps the id from being reused."""
+_previous_verdicts: dict[int, tuple[str, str, list[PolicyIssue]]] = {}
+"""id(SQL) -> (that SQL, target table, policy issues), from the previous validation."""
 _previous_rows: tuple[Report | None, dict[int, Service], dict[int, ImpactRow]] = (None, {}, {})
 """The previous build's report, and its services and their rows by id(service): holding the
 services keeps their ids from being reused while they are remembered."""
 
 
 def _verdicts(statements: tuple[Statement, ...], target_table: str) -> list[list[PolicyIssue]]:
-    """`check_statement` of each statement, reusing the previous plan's verdict on a statement
-    with the same SQL (the verdict depends on nothing else)."""
+    """`check_statement` of each statement, reusing the previous plan's verdict on the very same
+    SQL object (the verdict depends on nothing else)."""
     global _previous_verdicts
-    verdicts: dict[tuple[str, str], list[PolicyIssue]] = {}
+    verdicts: dict[int, tuple[str, str, list[PolicyIssue]]] = {}
     result = []
     for statement in statements:
-        key = (statement.sql, target_table)
-        issues = verdicts.get(key)
-        if issues is None:
-            issues = _previous_verdicts.get(key)
-        if issues is None:
-            issues = check_statement(statement.sql, target_table)
-        verdicts[key] = issues
+        sql = statement.sql
+        previous = verdicts.get(id(sql)) or _previous_verdicts.get(id(sql))
+        if previous is not None and previous[0] is sql and previous[1] == target_table:
+            issues = previous[2]
+        else:
+            issues = check_statement(sql, target_table)
+        verdicts[id(sql)] = (sql, target_table, issues)
         result.append(list(issues))
     _previous_verdicts = verdicts
     return result
@@ -213,4 +234,5 @@ def clear_caches() -> None:
     """Forget everything remembered between builds (benchmarks use it to measure cold work)."""
     global _previous_sql_json, _previous_verdicts, _previous_rows
     _previous_sql_json, _previous_verdicts, _previous_rows = {}, {}, (None, {}, {})
+    _json_text.cache_clear()
     policy.clear_caches()

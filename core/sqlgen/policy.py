@@ -23,7 +23,9 @@ each parsed by sqlglot in the Databricks dialect once and remembered:
    must give the cell text back byte for byte.
 
 Why this is sound: a statement takes this path only if its text *is* skeleton-before + rows
-joined by the separator + skeleton-after, and each row *is* `(` + cells + `)`. By (3) every cell
+joined by the separator + skeleton-after (checked on the text, or known because this very
+string object was joined that way by `upserts`: strings are immutable), and each row *is*
+`(` + cells + `)`. By (3) every cell
 is the canonical sqlglot rendering of a single literal: it begins with a quote, `CAST(`, `ARRAY(`
 or `NULL` and ends with a closing quote, `)` or `NULL`, everything else in it is inside string
 literals that parse back to the same value, and no comment or statement separator survives a
@@ -39,6 +41,8 @@ statement not shaped like our MERGE) is parsed whole, as before, so the result o
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -47,6 +51,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError
+from sqlglot.parser import Parser
+from sqlglot.tokens import Tokenizer
 
 from core.impact_table import CellValue, ColumnType
 from core.sqlgen import statements
@@ -196,9 +202,15 @@ def _check_merge_by_pieces(sql: str, target_table: str) -> list[PolicyIssue] | N
     if skeleton is None:
         return None
     before, after, separator, issues = skeleton
-    if len(sql) <= len(before) + len(after) or not (sql.startswith(before) and sql.endswith(after)):
+    built = statements.BUILT_MERGES.get(id(sql))
+    rows: Sequence[str]
+    if built is not None and built[0] is sql and built[1] == target_table:
+        # This very object was joined by `upserts` from the same template around these rows.
+        rows = built[2]
+    elif len(sql) > len(before) + len(after) and sql.startswith(before) and sql.endswith(after):
+        rows = sql[len(before) : len(sql) - len(after)].split(separator)
+    else:
         return None
-    rows = sql[len(before) : len(sql) - len(after)].split(separator)
     if not all(_row_is_literals(row) for row in rows):
         return None
     return list(issues)
@@ -235,7 +247,8 @@ def _row_is_literals(row: str) -> bool:
 def _cell_is_literal(cell: str, column_type: ColumnType) -> bool:
     """Whether `cell` parses alone as one literal of the type and renders back to itself."""
     try:
-        trees = _DATABRICKS.parse(cell)
+        tokenizer, parser = _tokenizer_and_parser()
+        trees = parser.parse(tokenizer.tokenize(cell), cell)
         if len(trees) != 1 or trees[0] is None:
             return False
         tree = trees[0]
@@ -248,6 +261,17 @@ def _cell_is_literal(cell: str, column_type: ColumnType) -> bool:
 
 
 _DATABRICKS = Dialect.get_or_raise(DIALECT)
+_parsers = threading.local()
+
+
+def _tokenizer_and_parser() -> tuple[Tokenizer, Parser]:
+    """This thread's Databricks tokenizer and parser: each resets itself on every call, and
+    building them costs more than parsing a short cell, so they are reused (not shared)."""
+    pair: tuple[Tokenizer, Parser] | None = getattr(_parsers, "pair", None)
+    if pair is None:
+        pair = (_DATABRICKS.tokenizer(), _DATABRICKS.parser())
+        _parsers.pair = pair
+    return pair
 
 
 class _NotALiteral(ValueError):

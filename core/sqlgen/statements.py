@@ -225,26 +225,29 @@ def _merge_template(table: str) -> tuple[str, str, str]:
     return before, after, ",\n" + indent
 
 
-def _chunks(rows: Sequence[ImpactRow]) -> list[list[tuple[ImpactRow, str]]]:
-    chunks: list[list[tuple[ImpactRow, str]]] = []
-    current: list[tuple[ImpactRow, str]] = []
+def _chunks(rows: Sequence[ImpactRow]) -> list[tuple[str, ...]]:
+    """The row texts of each MERGE, split by MERGE_BYTE_BUDGET and MERGE_ROW_LIMIT."""
+    chunks: list[tuple[str, ...]] = []
+    current: list[str] = []
     size = 0
+    budget, limit = MERGE_BYTE_BUDGET, MERGE_ROW_LIMIT
     for row in rows:
         text = row_sql(row)
         text_bytes = _utf8_size(text)
-        over_budget = size + text_bytes > MERGE_BYTE_BUDGET
-        if current and (over_budget or len(current) >= MERGE_ROW_LIMIT):
-            chunks.append(current)
+        if current and (size + text_bytes > budget or len(current) >= limit):
+            chunks.append(tuple(current))
             current, size = [], 0
-        current.append((row, text))
+        current.append(text)
         size += text_bytes
     if current:
-        chunks.append(current)
+        chunks.append(tuple(current))
     return chunks
 
 
-_previous_merges: dict[tuple[str, tuple[str, ...]], str] = {}
-"""The MERGE texts of the last `upserts` call, by (table, row texts)."""
+BUILT_MERGES: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+"""id(sql) -> (sql, table, row texts) for each MERGE of the latest `upserts` call. Holding the
+text keeps its id unique; a text found here by identity *is* the template joined around those
+rows (strings are immutable), so the policy and the digest can use its rows without splitting."""
 
 
 def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
@@ -252,22 +255,22 @@ def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
 
     A chunk whose rows are the same as in the previous call gets the very same text object back,
     so an edit re-joins one MERGE, and caches keyed by the text hash it only once."""
-    global _previous_merges
+    global BUILT_MERGES
     before, after, separator = _merge_template(table)
     chunks = _chunks(rows)
+    previous = {(entry[1], entry[2]): entry[0] for entry in BUILT_MERGES.values()}
     statements = []
-    merges: dict[tuple[str, tuple[str, ...]], str] = {}
+    built: dict[int, tuple[str, str, tuple[str, ...]]] = {}
     for number, chunk in enumerate(chunks, start=1):
         name = "upsert-rows" if len(chunks) == 1 else f"upsert-rows-{number}-of-{len(chunks)}"
-        key = (table, tuple(text for _, text in chunk))
-        sql = _previous_merges.get(key)
+        sql = previous.get((table, chunk))
         if sql is None:
-            sql = before + separator.join(key[1]) + after
-        merges[key] = sql
+            sql = before + separator.join(chunk) + after
+        built[id(sql)] = (sql, table, chunk)
         statements.append(
             Statement(Step.UPSERT_ROWS, name, sql, REVIEW_PARAMETERS, row_count=len(chunk))
         )
-    _previous_merges = merges
+    BUILT_MERGES = built
     return statements
 
 
@@ -290,6 +293,6 @@ def clear_caches() -> None:
     _utf8_size.cache_clear()
     RENDERED_CELLS.clear()
     RENDERED_ROWS.clear()
-    _previous_merges.clear()
+    BUILT_MERGES.clear()
     create_table.cache_clear()
     select_report.cache_clear()

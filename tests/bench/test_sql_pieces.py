@@ -136,3 +136,19 @@ def test_a_cell_that_only_looks_rendered_is_not_trusted() -> None:
     assert not policy._cell_is_literal("'a' /* c */", ColumnType.STRING)
     assert policy._cell_is_literal("NULL", ColumnType.STRING)
     assert policy._cell_is_literal(sqlgen.cell_sql("it's", ColumnType.STRING), ColumnType.STRING)
+
+
+def test_a_merge_is_checked_the_same_by_identity_or_by_text(
+    synth: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = build_plan(synth)
+    merge = plan.statements_for(Step.UPSERT_ROWS)[0].sql
+    copy = "".join(list(merge))
+    assert copy == merge and copy is not merge
+    assert id(merge) in sqlgen.BUILT_MERGES and id(copy) not in sqlgen.BUILT_MERGES
+
+    def refuse(sql: str, table: str) -> list[policy.PolicyIssue]:
+        raise AssertionError("parsed whole")
+
+    monkeypatch.setattr(policy, "check_whole_statement", refuse)
+    assert policy.check_statement(merge, TABLE) == policy.check_statement(copy, TABLE) == []
