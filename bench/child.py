@@ -10,10 +10,13 @@ timings it took inside the process (seconds, `time.perf_counter`) and `peak_rss_
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import resource
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 Result = dict[str, Any]
+REPO = Path(__file__).resolve().parents[1]
 STARTED = time.perf_counter()
 """When this module was imported: just after the interpreter started."""
 
@@ -46,6 +50,84 @@ def _home() -> Path:
     return Path(os.environ["IMPACT_REVIEW_HOME"])
 
 
+def current_rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RssPhases:
+    """Samples this process's RSS every few milliseconds in a thread; `mark(name)` ends the
+    current phase, and `peaks()` gives the highest RSS seen during each phase (MiB)."""
+
+    def __init__(self, first: str, interval_s: float = 0.01) -> None:
+        self._marks: list[tuple[str, float]] = [(first, time.perf_counter())]
+        self._samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._interval = interval_s
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self._samples.append((time.perf_counter(), current_rss_mb()))
+            self._stop.wait(self._interval)
+
+    def mark(self, name: str) -> None:
+        self._marks.append((name, time.perf_counter()))
+
+    def peaks(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        self._samples.append((time.perf_counter(), current_rss_mb()))
+        ends = [at for _, at in self._marks[1:]] + [float("inf")]
+        result: dict[str, float] = {}
+        for (name, start), end in zip(self._marks, ends, strict=True):
+            inside = [rss for at, rss in self._samples if start <= at <= end]
+            if inside:
+                result[name] = round(max(inside), 1)
+        return result
+
+
+def _where(path: str) -> str:
+    """A profile entry's file without this machine's directories."""
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1]
+    if path.startswith(str(REPO)):
+        return str(Path(path).relative_to(REPO))
+    return Path(path).name if path.startswith("/") else path
+
+
+def profile_summary(profiles: list[cProfile.Profile], limit: int = 12) -> Result:
+    """The project's functions by cumulative time, and every function by own time."""
+    merged = pstats.Stats(profiles[0])
+    for profile in profiles[1:]:
+        merged.add(profile)
+    entries: list[dict[str, Any]] = []
+    raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = merged.stats  # type: ignore[attr-defined]
+    for (path, _line, function), (_, calls, own, total, _callers) in raw.items():
+        where = _where(path)
+        entries.append(
+            {
+                "function": f"{where}:{function}" if path != "~" else function,
+                "calls": calls,
+                "own_s": round(own, 4),
+                "total_s": round(total, 4),
+                "project": where.startswith(("core/", "tui/")),
+            }
+        )
+    project = sorted((e for e in entries if e["project"]), key=lambda e: -float(e["total_s"]))
+    return {
+        "project_by_total": project[:limit],
+        "all_by_own": sorted(entries, key=lambda e: -float(e["own_s"]))[:limit],
+    }
+
+
 def imports() -> Result:
     """Import everything the CLI and the app need (the floor every other workload pays)."""
     started = time.perf_counter()
@@ -62,9 +144,11 @@ def render_validate(file: str, mode: str) -> Result:
     `mode` is `ours` (build_plan, Plan.issues, Plan.digest) or `baseline` (bench.baseline)."""
     from core.loading import load_handoff
 
+    phases = RssPhases("load")
     started = time.perf_counter()
     handoff = load_handoff(file)
     loaded = time.perf_counter()
+    phases.mark("render + validate + digest")
     if mode == "ours":
         from core.plan import build_plan
 
@@ -99,6 +183,7 @@ def render_validate(file: str, mode: str) -> Result:
         "digest": digest,
         "statements": statements,
         "sql_bytes": sql_bytes,
+        "rss_phases": phases.peaks(),
     }
 
 
@@ -152,7 +237,7 @@ def apply(file: str, mode: str) -> Result:
     """Write a handoff to a fresh embedded warehouse: `ours` runs the approved plan end to end
     (`run_plan`: auth, payload files, create, MERGE, verify); `baseline` creates the table and
     sends one INSERT per row through the same client. Counts HTTP requests by kind."""
-    from core.events import RunEvent, StepFinished
+    from core.events import RunEvent, StepFinished, StepStarted
     from core.executor import open_run_session, run_plan
     from core.loading import load_handoff
     from core.payloads import Approval, parameter_values
@@ -160,8 +245,10 @@ def apply(file: str, mode: str) -> Result:
     from core.warehouse.client import Parameter
     from core.warehouse.config import local_connection
 
+    phases = RssPhases("load")
     started = time.perf_counter()
     handoff = load_handoff(file)
+    phases.mark("plan")
     plan = build_plan(handoff)
     if not plan.is_valid:
         raise SystemExit(f"invalid plan: {plan.issues()}")
@@ -187,10 +274,13 @@ def apply(file: str, mode: str) -> Result:
         requests[kind] = requests.get(kind, 0) + 1
 
     def on_event(event: RunEvent) -> None:
+        if isinstance(event, StepStarted):
+            phases.mark(event.step.value)
         if isinstance(event, StepFinished):
             steps[event.step.value] = event.step_elapsed_s
 
     async def run() -> None:
+        phases.mark("open session, approval record")
         async with open_run_session(local_connection(), home=_home()) as session:
             session.http.event_hooks["request"].append(count)
             opened = time.perf_counter()
@@ -223,6 +313,7 @@ def apply(file: str, mode: str) -> Result:
             "statements": len(plan.statements),
             "rows": len(plan.rows),
             "steps_s": steps,
+            "rss_phases": phases.peaks(),
         }
     )
     return result
@@ -267,6 +358,7 @@ async def _until(condition: Callable[[], bool], within: float = 120.0) -> None:
 
 def tti(file: str) -> Result:
     """Open the review app headless (`run_test`) and say READY once the tree is shown."""
+    phases = RssPhases("imports")
     import core.plan
     import tui.app  # noqa: F401
     import tui.screens.main as screen_module
@@ -281,8 +373,10 @@ def tti(file: str) -> Result:
         return plan
 
     screen_module.__dict__["build_plan"] = timed_build_plan  # the screen's own import of it
+    phases.mark("load")
     app = _app(file)
     loaded = time.perf_counter()
+    phases.mark("app start until the tree shows")
     result: Result = {}
 
     async def run() -> None:
@@ -290,6 +384,7 @@ def tti(file: str) -> Result:
             await _until(lambda: _tree_shown(app))
             shown = time.perf_counter()
             print("READY", flush=True)
+            phases.mark("first preview and validation")
             await _until(lambda: app.main_screen.validated is not None)
             result.update(
                 {
@@ -299,6 +394,7 @@ def tti(file: str) -> Result:
                     "tree_shown_s": shown - STARTED,
                     "validated_s": time.perf_counter() - STARTED,
                     "valid": bool(app.main_screen.validated),
+                    "rss_phases": phases.peaks(),
                 }
             )
 
@@ -352,6 +448,83 @@ def keystrokes(file: str, count: int) -> Result:
     return {"presses": presses}
 
 
+def profile(file: str, what: str) -> Result:
+    """One run under cProfile (times inflated by it) to show where the time goes: `render`
+    (build + validate + digest), `tti` (app start until the tree shows), `keystroke` (one risk
+    edit until the plan is validated) or `apply` (including the warehouse's statement threads)."""
+    profiles = [cProfile.Profile()]
+    main_profile = profiles[0]
+    started = time.perf_counter()
+    if what == "render":
+        from core.loading import load_handoff
+        from core.plan import build_plan
+
+        handoff = load_handoff(file)
+        started = time.perf_counter()
+        main_profile.enable()
+        plan = build_plan(handoff)
+        plan.issues()
+        _ = plan.digest
+        main_profile.disable()
+    elif what == "apply":
+        from core.embedded import statements as warehouse_statements
+        from core.executor import open_run_session, run_plan
+        from core.loading import load_handoff
+        from core.payloads import Approval
+        from core.plan import build_plan
+        from core.warehouse.config import local_connection
+
+        plan = build_plan(load_handoff(file))
+        approval = Approval("bench@example.com", datetime.now(UTC), plan.digest)
+        original_run = warehouse_statements.StatementStore._run
+
+        def profiled_run(store: Any, statement: Any) -> None:
+            thread_profile = cProfile.Profile()
+            profiles.append(thread_profile)
+            thread_profile.enable()
+            try:
+                original_run(store, statement)
+            finally:
+                thread_profile.disable()
+
+        warehouse_statements.StatementStore._run = profiled_run  # type: ignore[method-assign,assignment]
+
+        async def write() -> None:
+            async with open_run_session(local_connection(), home=_home()) as session:
+                main_profile.enable()
+                await run_plan(plan, approval, session, home=_home())
+                main_profile.disable()
+
+        started = time.perf_counter()
+        asyncio.run(write())
+    else:
+        import tui.app  # noqa: F401
+
+        async def drive() -> None:
+            if what == "tti":
+                main_profile.enable()
+            app = _app(file)
+            async with app.run_test(size=(160, 48)) as pilot:
+                await _until(lambda: _tree_shown(app))
+                if what == "tti":
+                    main_profile.disable()
+                    return
+                await _until(lambda: app.main_screen.validated is not None)
+                main = app.main_screen
+                written = sorted(s.name for s in main.review.handoff.services if s.written)
+                main.select_service(written[len(written) // 2])
+                await pilot.pause()
+                await _until(lambda: main.validated is not None)
+                before = main.plan
+                main_profile.enable()
+                await pilot.press("r")
+                await _until(lambda: main.plan is not before and main.validated is not None)
+                main_profile.disable()
+
+        asyncio.run(drive())
+    return {"profiled_s": time.perf_counter() - started, **profile_summary(profiles)}
+
+
 WORKLOADS: dict[str, Callable[..., Result]] = {
     "imports": imports,
     "render_validate": render_validate,
@@ -359,6 +532,7 @@ WORKLOADS: dict[str, Callable[..., Result]] = {
     "apply": apply,
     "tti": tti,
     "keystrokes": keystrokes,
+    "profile": profile,
 }
 
 

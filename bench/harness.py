@@ -92,6 +92,8 @@ class Figure:
     note: str = ""
     why: str = ""
     """Why a missed target is missed (filled in by the suite from its measurements)."""
+    profile: str = ""
+    """Which profiled run (bench.child.profile) explains this figure, if any."""
 
     @property
     def met(self) -> bool | None:

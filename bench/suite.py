@@ -4,13 +4,18 @@ Groups (each can be skipped with `--skip`):
 
 - `render`: render + sqlglot validation of every statement, cold, at each size; baseline: every
   row rendered as a whole sqlglot tuple and every statement parsed whole.
-- `preview`: updating the reviewed plan after a risk edit at the preview size (core path), and
+- `preview`: updating the reviewed plan after a risk edit at the largest size (core path), and
   keystroke-to-preview in the headless app; baseline: a cold rebuild of the same plan.
 - `apply`: `run_plan` end to end on a fresh embedded warehouse, with HTTP requests by kind;
   baseline: one INSERT per row through the same client.
 - `tti`: process start to the review app showing the tree (headless `run_test`); baseline: the
-  interpreter importing the app and a bare Textual app.
-- `memory`: peak RSS of each child at the largest size; baseline: the imports alone.
+  interpreter starting and importing the app.
+- `memory`: peak RSS of each child at the largest size, with the phase where it peaked;
+  baseline: the imports alone.
+
+Missed targets are explained from measurements: step timings, RSS per phase, and one extra
+profiled run (`cProfile`) per kind of work at the largest size, whose hot spots are named with
+the reason where the reason is known (see `KNOWN_HOT_SPOTS`).
 """
 
 from __future__ import annotations
@@ -38,12 +43,70 @@ TARGETS = {
     "rss_10k": 300.0,
 }
 
+KNOWN_HOT_SPOTS = {
+    "core/review.py:reviewed_handoff": (
+        "`Review.reviewed_handoff` calls `Review.service` for every service and each finds its "
+        "original with `Handoff.service(name)`, a linear scan: O(services²) per edit "
+        "(core/review.py; a name-to-service dict makes it linear)"
+    ),
+    "tui/widgets/service_detail.py:_overview": (
+        "`ServiceDetail._overview` calls `Review.service` (a linear scan) for every service: "
+        "O(services²) on mount and on every selection (tui/widgets/service_detail.py)"
+    ),
+    "core/drafts.py:handoff_hash": (
+        "saving the draft serialises and hashes the whole handoff on every edit "
+        "(core/drafts.py; it could be computed once per handoff)"
+    ),
+    "tui/widgets/sql_preview.py:render_statement": (
+        "the preview highlights up to 400 lines of each MERGE with Pygments, and each line is "
+        "a whole row (tui/widgets/sql_preview.py; a cap in characters would bound it)"
+    ),
+    "core/plan.py:build_plan": "building the plan, a cold render of every row (see the render row)",
+    "core/loading.py:load_handoff": "loading the handoff: JSON decoding, then pydantic",
+    "core/embedded/translate.py:plan": (
+        "the embedded warehouse parses each MERGE again, whole, with sqlglot "
+        "(core/embedded/translate.py)"
+    ),
+    "core/embedded/engine.py:_execute": "DuckDB parsing and running the statement",
+    "core/payloads.py:write_payloads": (
+        "writing the payload files: every statement as .sql and as JSON, and runbook.md"
+    ),
+    "core/runbook.py:one_line": (
+        "`one_line` escapes every character of every evidence text in Python (core/runbook.py)"
+    ),
+    "core/verification.py:verify": "verification re-hashes and compares every row read back",
+    "core/runs.py:save_approval": "the approval record writes the whole handoff",
+    "core/impact_table.py:content_hash": "the SHA-256 content hash of each row's canonical JSON",
+    "core/sqlgen/statements.py:cell_sql": (
+        "rendering each distinct cell once with sqlglot's generator (its escaping runs per "
+        "character)"
+    ),
+    "core/sqlgen/policy.py:_cell_is_literal": (
+        "parsing each distinct cell once with sqlglot (strings with escapes, such as the `\\n` "
+        "of multi-line evidence, take the tokenizer's per-character path)"
+    ),
+    "core/plan.py:digest": "the digest: SHA-256 over every byte of every statement",
+}
+"""Functions whose cost has a known reason, by `file:function` as profiles report them."""
+
+PHASE_REASONS = {
+    "load": "`json.loads` builds the whole document as Python objects before pydantic builds "
+    "the models (core/loading.py; `Handoff.model_validate_json` would skip the first copy)",
+    "upsert-rows": "the embedded warehouse holds sqlglot trees of each 4 MB MERGE and DuckDB's "
+    "working memory",
+    "verify-rows": "the read-back result of every column of every row, as JSON and as lists",
+    "open session, approval record": "the approval record and run log serialise the handoff",
+    "app start until the tree shows": "the app's widgets for every service",
+    "render + validate + digest": "the statements (Python strings take four bytes per "
+    "character once one emoji appears in them) and the render caches",
+}
+
 
 @dataclass
 class Options:
     sizes: list[int]
     """Synthetic report sizes for render, apply and TTI; the largest is also used for
-    preview and memory. The demo fixture is always measured for TTI."""
+    preview, memory and the profiled runs. The demo fixture is always measured for TTI."""
     repetitions: int
     baseline_repetitions: int
     apply_baseline_repetitions: int
@@ -51,6 +114,8 @@ class Options:
     keystrokes: int
     skip: set[str]
     out: Path
+    profiles: bool = True
+    skip_profiles: frozenset[str] = frozenset()
 
 
 def size_label(services: int) -> str:
@@ -59,6 +124,41 @@ def size_label(services: int) -> str:
 
 def _samples(runs: list[ChildRun], key: str) -> list[float]:
     return [float(run.result[key]) for run in runs]
+
+
+def diagnosis(profile: dict[str, Any], share: float = 0.05) -> str:
+    """The known hot spots of a profiled run, biggest first, with their (profiled) seconds."""
+    total = float(profile.get("profiled_s") or 0.0)
+    found = []
+    for entry in profile.get("project_by_total", []):
+        reason = KNOWN_HOT_SPOTS.get(entry["function"])
+        if reason and entry["total_s"] >= share * total:
+            found.append(f"{reason}: {entry['total_s']:.2f} s")
+    if not found:
+        return ""
+    return (
+        f"Profiled once (cProfile, {total:.1f} s including its overhead): " + "; ".join(found) + "."
+    )
+
+
+def profile_table(name: str, profile: dict[str, Any]) -> str:
+    lines = [
+        f"**{name}** (one run under cProfile, {profile['profiled_s']:.1f} s with overhead): "
+        "project functions by cumulative time, then any function by own time.",
+        "",
+        "| Function | Calls | Cumulative | Own |",
+        "|---|---:|---:|---:|",
+    ]
+    rows = profile["project_by_total"][:8] + [
+        entry for entry in profile["all_by_own"][:6] if not entry["project"]
+    ]
+    for entry in rows:
+        function = entry["function"].replace("|", "\\|")
+        lines.append(
+            f"| `{function}` | {entry['calls']:,} | {entry['total_s']:.3f} s | "
+            f"{entry['own_s']:.3f} s |"
+        )
+    return "\n".join(lines)
 
 
 class Suite:
@@ -71,8 +171,9 @@ class Suite:
             f"baseline {options.apply_baseline_repetitions})"
         )
         self.results = Results(environment(SEED, ", ".join(f"{n:,}" for n in options.sizes), reps))
-        self.rss: dict[str, tuple[float, float]] = {}
-        """workload -> (median peak RSS at the largest size, at the smallest)."""
+        self.rss: dict[str, tuple[float, dict[str, float]]] = {}
+        """workload -> (median peak RSS at the largest size, RSS peak per phase of one run)."""
+        self.imports_rss = 0.0
 
     @property
     def largest(self) -> int:
@@ -86,11 +187,9 @@ class Suite:
         return self.files[services]
 
     def _note_rss(self, workload: str, services: int, runs: list[ChildRun]) -> None:
-        peak = median([float(run.result["peak_rss_mb"]) for run in runs])
         if services == self.largest:
-            self.rss[workload] = (peak, self.rss.get(workload, (0.0, peak))[1])
-        elif workload not in self.rss:
-            self.rss[workload] = (0.0, peak)
+            peak = median([float(run.result["peak_rss_mb"]) for run in runs])
+            self.rss[workload] = (peak, dict(runs[0].result.get("rss_phases", {})))
 
     def run(self) -> Results:
         started = time.perf_counter()
@@ -105,8 +204,33 @@ class Suite:
             if name not in self.options.skip:
                 print(f"bench: {name} …", flush=True)
                 group()
+        if self.options.profiles:
+            print("bench: profiles …", flush=True)
+            self.explain()
         self.results.environment["duration_s"] = time.perf_counter() - started
         return self.results
+
+    def explain(self) -> None:
+        """Profile each kind of work behind a figure once, at the largest size, and add the
+        known hot spots to the explanation of every missed target."""
+        path = str(self.file(self.largest))
+        wanted = sorted(
+            {figure.profile for figure in self.results.figures if figure.profile}
+            - self.options.skip_profiles
+        )
+        profiles: dict[str, dict[str, Any]] = {}
+        for what in wanted:
+            profiles[what] = run_child("profile", {"file": path, "what": what}).result
+        for figure in self.results.figures:
+            if figure.profile in profiles and figure.met is False:
+                figure.why = f"{figure.why} {diagnosis(profiles[figure.profile])}".strip()
+        if profiles:
+            body = "\n\n".join(
+                profile_table(f"{what}, {size_label(self.largest)}", profiles[what])
+                for what in wanted
+            )
+            self.results.sections.append(("Where the time goes", body))
+        self.results.details["profiles"] = profiles
 
     # -- render + validate ----------------------------------------------------------------
 
@@ -126,13 +250,14 @@ class Suite:
             self._note_rss("render + validate", services, ours)
             same = {run.result["digest"] for run in ours} == {base[0].result["digest"]}
             valid = all(not run.result["issues"] for run in ours + base)
-            value = median(_samples(ours, "render_validate_s"))
+            render_s = median(_samples(ours, "render_s"))
+            validate_s = median(_samples(ours, "validate_s"))
             figure = self.results.add(
                 Figure(
                     "render",
                     "Render + validate every statement (cold)",
                     size_label(services),
-                    value,
+                    median(_samples(ours, "render_validate_s")),
                     "s",
                     _samples(ours, "render_validate_s"),
                     median(_samples(base, "render_validate_s")),
@@ -140,9 +265,8 @@ class Suite:
                     TARGETS["render_validate_10k"] if services == 10_000 else None,
                     note=(
                         f"{ours[0].result['statements']} statements, "
-                        f"{ours[0].result['sql_bytes'] / 1e6:.1f} MB of SQL; "
-                        f"render {fmt(median(_samples(ours, 'render_s')), 's')} + validate "
-                        f"{fmt(median(_samples(ours, 'validate_s')), 's')}; digest "
+                        f"{ours[0].result['sql_bytes'] / 1e6:.1f} MB of SQL; render "
+                        f"{fmt(render_s, 's')} + validate {fmt(validate_s, 's')}; the digest "
                         f"{fmt(median(_samples(ours, 'digest_s')), 's')} more; loading the file "
                         f"{fmt(median(_samples(ours, 'load_s')), 's')} (not counted). "
                         + (
@@ -156,17 +280,17 @@ class Suite:
                             else "**Policy issues found!**"
                         )
                     ),
+                    profile="render",
                 )
             )
             figure.why = (
-                "Most of the time is spent inside sqlglot, character by character: rendering "
-                "each distinct cell value once (the Databricks generator's escaping) and parsing "
-                "each distinct cell once (the tokenizer; strings with escapes such as the `\\n` "
-                "of multi-line evidence take its slow path), plus SHA-256 content hashes of "
-                "every row (core/impact_table.py). Cells shared by every row (the report "
-                "columns) are done once; nothing is done twice. A further cut needs sqlglot "
-                "itself to tokenize strings faster, or splitting the first render over both "
-                "cores in processes."
+                f"Render {fmt(render_s, 's')}, validate {fmt(validate_s, 's')}. What is left "
+                "is proportional to the distinct text of the report: each distinct cell is "
+                "rendered once by sqlglot's generator and parsed once by its tokenizer and "
+                "parser, character by character, and every row gets a SHA-256 content hash; "
+                "cells shared by rows (the report columns, owners, monitors) are done once and "
+                "nothing is done twice. Going further needs a faster sqlglot tokenizer and "
+                "generator for long strings, or the first render split over both cores."
             )
             details[str(services)] = {
                 "ours": [run.result | {"issues": len(run.result["issues"])} for run in ours],
@@ -206,9 +330,8 @@ class Suite:
             )
         )
         core.why = (
-            "The edited MERGE chunk is re-joined, re-split and re-checked against cached "
-            "pieces, and the digest must re-hash every byte of every statement (SHA-256 of "
-            "about 13 MB at 10,000 services); what remains is proportional to the report."
+            "Only the edited row is rendered and checked, but the rows are re-collected and the "
+            "digest re-hashes every byte of every statement, so the floor grows with the report."
         )
         self.results.details["preview_core"] = run.result
         if "tti" in opts.skip:
@@ -228,16 +351,13 @@ class Suite:
                 "review + cold rebuild",
                 TARGETS["preview_10k"] if services == 10_000 else None,
                 note=f"validated {fmt(median(validated), 's')} after the keystroke (a worker).",
+                profile="keystroke",
             )
         )
         figure.why = (
-            f"`Review.reviewed_handoff()` (core/review.py, not part of this work) takes "
-            f"{fmt(median(review), 's')} of it: for every service it calls `Review.service`, "
-            "which finds the original with `Handoff.service(name)`, a linear scan, so one edit "
-            "costs O(services²) name comparisons. Building a name-to-service dict once (or "
-            "applying the edits while iterating `handoff.services`) makes it linear. The plan "
-            f"update itself takes {fmt(median(update), 's')} (row above); the rest is the "
-            "app's own work (tree, detail and preview widgets)."
+            f"Of each keystroke, `Review.reviewed_handoff()` took {fmt(median(review), 's')} "
+            f"and the plan update {fmt(median(update), 's')} (row above); the rest is the "
+            "app's own work on the event loop."
         )
         self.results.details["keystrokes"] = presses.result
 
@@ -248,12 +368,8 @@ class Suite:
         details: dict[str, Any] = {}
         for services in opts.sizes:
             path = str(self.file(services))
-            ours = [
-                run_child("apply", {"file": path, "mode": "ours"})
-                for _ in range(
-                    opts.repetitions if services < 10_000 else max(1, opts.repetitions // 2 + 1)
-                )
-            ]
+            runs = opts.repetitions if services < 10_000 else max(1, opts.repetitions // 2 + 1)
+            ours = [run_child("apply", {"file": path, "mode": "ours"}) for _ in range(runs)]
             base = [
                 run_child("apply", {"file": path, "mode": "baseline"})
                 for _ in range(opts.apply_baseline_repetitions)
@@ -265,7 +381,8 @@ class Suite:
             first = ours[0].result
             kinds = first["requests_by_kind"]
             steps = {
-                k: median([r.result["steps_s"].get(k, 0.0) for r in ours]) for k in first["steps_s"]
+                step: median([run.result["steps_s"].get(step, 0.0) for run in ours])
+                for step in first["steps_s"]
             }
             big = services == 10_000
             figure = self.results.add(
@@ -284,9 +401,16 @@ class Suite:
                         + ", ".join(f"{k} {fmt(v, 's')}" for k, v in steps.items())
                         + f"; outcomes: {', '.join(sorted(outcomes))}."
                     ),
+                    profile="apply",
                 )
             )
-            figure.why = self._apply_why(steps)
+            slowest = sorted(steps.items(), key=lambda item: -item[1])[:3]
+            figure.why = (
+                "The slowest steps: "
+                + ", ".join(f"{step} {fmt(seconds, 's')}" for step, seconds in slowest)
+                + ". The SQL is few large MERGE statements (no polls, one POST each); their "
+                "cost is in the warehouse and in the run's own bookkeeping."
+            )
             speedup = self.results.add(
                 Figure(
                     "apply",
@@ -302,10 +426,10 @@ class Suite:
                 )
             )
             speedup.why = (
-                "The baseline's 10,000 statements each cost one round trip plus one small "
-                "parse and insert in the warehouse, while our MERGE statements are few but the "
-                "warehouse parses and executes their full text (see the apply row), and the "
-                "run also verifies every row and writes the payload files the baseline skips."
+                f"The baseline pays a round trip and a small statement per row "
+                f"({fmt(baseline / max(1, first['rows']), 's')} a row); the apply is bounded by "
+                "its own steps (see the apply row), which also verify every row and write the "
+                "payload files the baseline skips."
             )
             allowed = first["statements"] + 2
             requests = self.results.add(
@@ -328,12 +452,11 @@ class Suite:
                 )
             )
             requests.why = (
-                f"No polls: every statement finishes within its single POST. The extra "
-                f"{kinds.get('chunk', 0)} request(s) are result chunks of the verification "
-                "SELECT, which reads back every column of every row; the embedded warehouse "
-                "splits an INLINE result into chunks by size like Databricks. Reading back only "
-                "`service_name` and `content_hash` (enough to verify the approved rows) would "
-                "fit in one response (core/executor.py, core/verification.py)."
+                f"{kinds.get('poll', 0)} poll(s). The extra requests are "
+                f"{kinds.get('chunk', 0)} result chunk(s) of the verification SELECT, which "
+                "reads back every column of every row; the warehouse splits a large INLINE "
+                "result into chunks. Reading back only the key and `content_hash` columns would "
+                "fit one response (core/executor.py, core/verification.py)."
             )
             details[str(services)] = {
                 "ours": [r.result for r in ours],
@@ -341,43 +464,29 @@ class Suite:
             }
         self.results.details["apply"] = details
 
-    def _apply_why(self, steps: dict[str, float]) -> str:
-        merge = steps.get("upsert-rows", 0.0)
-        payloads = steps.get("write-payloads", 0.0)
-        verify = steps.get("verify-rows", 0.0)
-        return (
-            f"Upserting takes {fmt(merge, 's')}: almost all of it inside the embedded warehouse "
-            "(core/embedded), which parses each 4 MB MERGE whole with sqlglot again "
-            "(`translate.plan` → `sqlglot.parse`, about half of its time at 10,000 services, "
-            "plus one small sqlglot parse per cell type cast), then has DuckDB parse and run "
-            "the VALUES list (`engine._execute`, about a third). A warehouse that trusts the "
-            "policy-checked shape could bind the rows as data instead of re-parsing SQL text. "
-            f"Writing the payload files takes {fmt(payloads, 's')} (core/payloads.py: every "
-            "statement twice, as .sql and as JSON, plus runbook.md whose `one_line` escapes "
-            "every character of every evidence text in Python), and verification "
-            f"{fmt(verify, 's')} (core/verification.py re-hashes and compares every column of "
-            "every row read back)."
-        )
-
     # -- time to interactive --------------------------------------------------------------
 
     def tti(self) -> None:
         opts = self.options
         floor = [run_child("imports", {}) for _ in range(opts.baseline_repetitions)]
         imports_s = median([run.wall_s for run in floor])
-        self._note_rss("imports", self.largest, floor)
-        self._note_rss("imports", 0, floor)
-        inputs: list[tuple[str, str, float | None]] = [
-            ("demo (3 services)", str(DEMO), TARGETS["tti_demo"])
+        self.imports_rss = median([float(run.result["peak_rss_mb"]) for run in floor])
+        inputs: list[tuple[str, str, float | None, bool]] = [
+            ("demo (3 services)", str(DEMO), TARGETS["tti_demo"], False)
         ]
         inputs += [
-            (size_label(n), str(self.file(n)), TARGETS["tti_10k"] if n == 10_000 else None)
+            (
+                size_label(n),
+                str(self.file(n)),
+                TARGETS["tti_10k"] if n == 10_000 else None,
+                n == self.largest,
+            )
             for n in opts.sizes
         ]
         details: dict[str, Any] = {}
-        for label, path, target in inputs:
+        for label, path, target, largest in inputs:
             runs = [run_child("tti", {"file": path}) for _ in range(opts.repetitions)]
-            if label.startswith(f"{self.largest:,}"):
+            if largest:
                 self._note_rss("app open", self.largest, runs)
             ready = [run.ready_s for run in runs if run.ready_s is not None]
             imports = median(_samples(runs, "imports_s"))
@@ -401,17 +510,17 @@ class Suite:
                         f"{fmt(first_plan, 's')}, tree shown at {fmt(shown, 's')}; validated at "
                         f"{fmt(median(_samples(runs, 'validated_s')), 's')} (a worker)."
                     ),
+                    profile="tti" if largest else "",
                 )
             )
             figure.why = (
                 f"Starting Python and importing the app alone takes {fmt(imports_s, 's')} "
-                f"(`python -X importtime -c 'import tui.app'`: textual, tui.screens.main and "
-                f"core.plan with sqlglot and pydantic dominate). Then loading the handoff "
-                f"(JSON + pydantic, core/loading.py) takes {fmt(load, 's')} and building the "
-                f"first plan, a cold render of every row, {fmt(first_plan, 's')}, synchronously "
-                "in `MainScreen.__init__` before the first frame (tui/screens/main.py): "
-                "building it in a worker after the tree is shown would take it off the "
-                "critical path. Textual's start-up, CSS, compose and mount take the remaining "
+                "(`python -X importtime -c 'import tui.app'`: textual, the review screen, and "
+                f"core.plan with sqlglot and pydantic). Loading the handoff takes "
+                f"{fmt(load, 's')}, building the first plan {fmt(first_plan, 's')} "
+                "(synchronously in `MainScreen.__init__`, before the first frame; a worker "
+                "after the tree shows would take it off the critical path), and the app's "
+                f"start-up, compose and mount the remaining "
                 f"{fmt(max(0.0, shown - imports - load - first_plan), 's')}."
             )
             details[label] = [run.result | {"ready_s": run.ready_s} for run in runs]
@@ -421,12 +530,8 @@ class Suite:
 
     def memory(self) -> None:
         services = self.largest
-        if not self.rss:
-            return
-        floor = self.rss.get("imports", (0.0, 0.0))[0] or None
-        for workload, (peak, _) in self.rss.items():
-            if workload == "imports" or not peak:
-                continue
+        floor = self.imports_rss or None
+        for workload, (peak, phases) in self.rss.items():
             figure = self.results.add(
                 Figure(
                     "memory",
@@ -438,14 +543,21 @@ class Suite:
                     floor,
                     "imports only",
                     TARGETS["rss_10k"] if services == 10_000 else None,
+                    note="highest RSS per phase: "
+                    + ", ".join(f"{name} {mb:.0f} MB" for name, mb in phases.items()),
                 )
             )
+            top = sorted(phases.items(), key=lambda item: -item[1])[:2]
+            reasons = [
+                f"{name} ({mb:.0f} MB): {PHASE_REASONS[name]}"
+                if name in PHASE_REASONS
+                else f"{name} ({mb:.0f} MB)"
+                for name, mb in top
+            ]
             figure.why = (
-                "Loading alone peaks high: `json.loads` materialises the whole document as "
-                "Python objects before pydantic builds the models (core/loading.py), and every "
-                "statement is held as a Python string, four bytes per character once one emoji "
-                "appears in it. `Handoff.model_validate_json` (no intermediate dict) and "
-                "dropping the decoded document early would lower the peak."
+                f"Imports alone take {fmt(self.imports_rss, 'MB')}. Highest during "
+                + "; ".join(reasons)
+                + "."
             )
 
 
@@ -458,13 +570,14 @@ def parse_args(argv: list[str] | None) -> Options:
         "--apply-baseline-repetitions",
         type=int,
         default=1,
-        help="runs of the per-row INSERT baseline (about a minute each at 10,000)",
+        help="runs of the per-row INSERT baseline (about a minute and a half at 10,000)",
     )
     parser.add_argument("--edits", type=int, default=10)
     parser.add_argument("--keystrokes", type=int, default=5)
     parser.add_argument(
         "--skip", default="", help="comma-separated groups: render,preview,apply,tti,memory"
     )
+    parser.add_argument("--no-profiles", action="store_true", help="skip the profiled runs")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument(
         "--tiny", action="store_true", help="a few seconds at tiny sizes (tests use it)"
@@ -479,12 +592,14 @@ def parse_args(argv: list[str] | None) -> Options:
         keystrokes=args.keystrokes,
         skip={name.strip() for name in args.skip.split(",") if name.strip()},
         out=args.out,
+        profiles=not args.no_profiles,
     )
     if args.tiny:
         options.sizes = [30]
         options.repetitions = options.baseline_repetitions = 1
         options.apply_baseline_repetitions = 1
         options.edits = options.keystrokes = 2
+        options.skip_profiles = frozenset({"tti", "keystroke"})  # each starts another app
     return options
 
 

@@ -42,3 +42,13 @@ def test_a_missed_target_says_by_how_much() -> None:
     assert comparison(slow) == "2.0× faster" and fmt(0.0123, "s") == "12 ms"
     results = Results({}, [slow, fast])
     assert results.to_json()["figures"][0]["miss"] == slow.miss_text
+
+
+def test_profiled_keystroke_names_project_functions() -> None:
+    from bench.child import profile
+    from tests.conftest import DEMO
+
+    summary = profile(str(DEMO), "keystroke")
+    functions = [entry["function"] for entry in summary["project_by_total"]]
+    assert any(name.startswith("tui/screens/main.py:") for name in functions), functions
+    assert all(not name.startswith("/") for name in functions)
