@@ -14,6 +14,7 @@ import cProfile
 import json
 import os
 import pstats
+import re
 import resource
 import sys
 import threading
@@ -103,7 +104,7 @@ def _where(path: str) -> str:
     return Path(path).name if path.startswith("/") else path
 
 
-def profile_summary(profiles: list[cProfile.Profile], limit: int = 12) -> Result:
+def profile_summary(profiles: list[cProfile.Profile], limit: int = 40) -> Result:
     """The project's functions by cumulative time, and every function by own time."""
     merged = pstats.Stats(profiles[0])
     for profile in profiles[1:]:
@@ -112,9 +113,10 @@ def profile_summary(profiles: list[cProfile.Profile], limit: int = 12) -> Result
     raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = merged.stats  # type: ignore[attr-defined]
     for (path, _line, function), (_, calls, own, total, _callers) in raw.items():
         where = _where(path)
+        name = re.sub(r" at 0x[0-9a-f]+", "", function)
         entries.append(
             {
-                "function": f"{where}:{function}" if path != "~" else function,
+                "function": f"{where}:{name}" if path != "~" else name,
                 "calls": calls,
                 "own_s": round(own, 4),
                 "total_s": round(total, 4),

@@ -61,7 +61,6 @@ KNOWN_HOT_SPOTS = {
         "the preview highlights up to 400 lines of each MERGE with Pygments, and each line is "
         "a whole row (tui/widgets/sql_preview.py; a cap in characters would bound it)"
     ),
-    "core/plan.py:build_plan": "building the plan, a cold render of every row (see the render row)",
     "core/loading.py:load_handoff": "loading the handoff: JSON decoding, then pydantic",
     "core/embedded/translate.py:plan": (
         "the embedded warehouse parses each MERGE again, whole, with sqlglot "
@@ -129,10 +128,12 @@ def _samples(runs: list[ChildRun], key: str) -> list[float]:
 def diagnosis(profile: dict[str, Any], share: float = 0.05) -> str:
     """The known hot spots of a profiled run, biggest first, with their (profiled) seconds."""
     total = float(profile.get("profiled_s") or 0.0)
-    found = []
+    found: list[str] = []
+    seen: set[str] = set()
     for entry in profile.get("project_by_total", []):
         reason = KNOWN_HOT_SPOTS.get(entry["function"])
-        if reason and entry["total_s"] >= share * total:
+        if reason and reason not in seen and entry["total_s"] >= share * total:
+            seen.add(reason)  # one line per reason: a method and a function may share a name
             found.append(f"{reason}: {entry['total_s']:.2f} s")
     if not found:
         return ""
@@ -150,7 +151,7 @@ def profile_table(name: str, profile: dict[str, Any]) -> str:
         "|---|---:|---:|---:|",
     ]
     rows = profile["project_by_total"][:8] + [
-        entry for entry in profile["all_by_own"][:6] if not entry["project"]
+        entry for entry in profile["all_by_own"][:8] if not entry["project"]
     ]
     for entry in rows:
         function = entry["function"].replace("|", "\\|")
