@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from core.handoff import Handoff
+from core.handoff import Edge, Handoff, Node, Service
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """Files larger than this are refused before parsing (override: IMPACT_REVIEW_MAX_HANDOFF_BYTES)."""
 
 MAX_NESTING = 64
 """The format nests five levels deep; anything far deeper is junk and is refused early."""
+
+MAX_PROBLEMS = 100
+"""Most problems reported for one file: junk must not cost memory in proportion to its errors."""
+
+MAX_ITEM_ENTRIES = 4_000
+"""Most fields plus list entries in one service, node or edge (a service has a dozen fields and
+a few monitors); a larger item is refused unchecked, so its errors cannot pile up."""
+
+MAX_NUMBER_DIGITS = 64
+"""Longest integer literal parsed (the format's only number is `format_version`)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,12 @@ def load_handoff(path: str | Path, *, max_bytes: int | None = None) -> Handoff:
                 source, [Problem("", f"file is {size:,} bytes, over the {limit:,}-byte limit")]
             )
         with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
+            # read(n) allocates n bytes up front: ask for the size stat gave, and only read on
+            # (to the limit) if there is more (a file still growing, a pipe, a device).
+            expected = min(size, limit) + 1
+            raw = handle.read(expected)
+            if len(raw) == expected:
+                raw += handle.read(limit + 1 - len(raw))
     except FileNotFoundError:
         raise HandoffError(source, [Problem("", "no such file")]) from None
     except IsADirectoryError:
@@ -91,12 +107,20 @@ def parse_handoff(raw: bytes | str, *, source: str = "<handoff>") -> Handoff:
         text = raw
     text = text.removeprefix("\ufeff")
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        document = json.loads(
+            text, object_pairs_hook=_reject_duplicate_keys, parse_int=_bounded_int
+        )
     except json.JSONDecodeError as error:
-        message = f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        what = error.msg.removesuffix(" at")  # "Unterminated string starting at" + " at line"
+        message = f"invalid JSON: {what} at line {error.lineno} column {error.colno}"
         raise HandoffError(source, [Problem("", message)]) from None
     except _DuplicateKey as error:
-        raise HandoffError(source, [Problem("", f"duplicate key {error.key!r}")]) from None
+        raise HandoffError(source, [Problem("", f"duplicate key {_shown(error.key)}")]) from None
+    except _NumberTooLong as error:
+        message = (
+            f"invalid JSON: a number has {error.digits:,} digits (at most {MAX_NUMBER_DIGITS})"
+        )
+        raise HandoffError(source, [Problem("", message)]) from None
     except RecursionError:
         raise HandoffError(source, [Problem("", "nesting is too deep")]) from None
     return validate_document(document, source=source)
@@ -108,15 +132,164 @@ def validate_document(document: Any, *, source: str = "<handoff>") -> Handoff:
         raise HandoffError(source, [Problem("", f"nesting is deeper than {MAX_NESTING} levels")])
     if not isinstance(document, dict):
         raise HandoffError(source, [Problem("", "top level must be a JSON object")])
+    # Validated in pieces, so that errors cannot pile up: pydantic keeps every error of a
+    # document (a few hundred bytes each, several per `{}` of junk), and a 300 KB list of
+    # empty objects took 1 GB and 9 s validated whole. So: the skeleton (everything but the
+    # three lists), then each list item alone, stopping after MAX_PROBLEMS problems, then the
+    # whole with the validated items in place (pydantic passes model instances through without
+    # validating them again) for the checks across items.
+    skeleton = dict(document)
+    graph = document.get("graph")
+    lists: list[tuple[tuple[str, ...], list[Any], type[BaseModel]]] = []
+    if isinstance(graph, dict):
+        skeleton["graph"] = dict(graph)
+        for key, item_model in (("nodes", Node), ("edges", Edge)):
+            if isinstance(graph.get(key), list):
+                lists.append((("graph", key), graph[key], item_model))
+                skeleton["graph"][key] = []
+    if isinstance(document.get("services"), list):
+        lists.append((("services",), document["services"], Service))
+        skeleton["services"] = []
+    report = skeleton.get("report")
+    trigger = report.get("trigger") if isinstance(report, dict) else None
+    parts = (skeleton, report, trigger, skeleton.get("graph"))
+    if sum(_entries(part) for part in parts) > MAX_ITEM_ENTRIES:
+        message = (
+            f"holds more than {MAX_ITEM_ENTRIES:,} entries outside the services and the graph; "
+            "refused without checking"
+        )
+        raise HandoffError(source, [Problem("", message)])
+    problems = _validated(Handoff, skeleton, ())
+    if not isinstance(problems, list):
+        problems = []
+    whole = dict(document)
+    for location, values, model in lists:
+        items = _validated_items(model, values, location, problems)
+        if location[0] == "graph":
+            whole["graph"] = {**whole["graph"], location[1]: items}
+        else:
+            whole["services"] = items
+    if problems:
+        raise HandoffError(source, _limited(sorted(problems, key=_document_order)))
     try:
-        return Handoff.model_validate(document)
+        return Handoff.model_validate(whole)
     except ValidationError as error:
-        raise HandoffError(source, problems_from(error)) from None
+        raise HandoffError(source, _limited(problems_from(error))) from None
+
+
+def _validated(model: type[BaseModel], value: Any, location: tuple[str, ...]) -> Any:
+    """`value` validated as `model`, or the list of problems found in it."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        return problems_from(error, location)
+
+
+def _validated_items(
+    model: type[BaseModel], values: list[Any], location: tuple[str, ...], problems: list[Problem]
+) -> list[BaseModel]:
+    """The items validated as `model`, in runs of at most CHUNK_ENTRIES entries (so one run's
+    errors are bounded); problems are added to `problems`, stopping after MAX_PROBLEMS."""
+    adapter = _list_adapter(model)
+    items: list[BaseModel] = []
+    start = 0
+    while start < len(values) and len(problems) <= MAX_PROBLEMS:
+        end, budget = start, 0
+        while end < len(values):
+            entries = _entries(values[end])
+            if entries > MAX_ITEM_ENTRIES:
+                break
+            size = entries + _FIELDS_PER_ITEM
+            if budget + size > CHUNK_ENTRIES and end > start:
+                break
+            budget += size
+            end += 1
+        if end == start:  # one item too large to check
+            message = f"holds more than {MAX_ITEM_ENTRIES:,} entries; refused without checking"
+            problems.append(Problem(json_path((*location, start)), message))
+            start += 1
+            continue
+        try:
+            items.extend(adapter.validate_python(values[start:end]))
+        except ValidationError as error:
+            problems.extend(problems_from(error, location, index_offset=start))
+        start = end
+    return items
+
+
+_FIELDS_PER_ITEM = 16
+"""Errors a flat model can report beyond its entries (its missing required fields)."""
+CHUNK_ENTRIES = 4_096
+"""Most entries validated in one call (about 300 services): bounds one call's errors."""
+_ADAPTERS: dict[type[BaseModel], TypeAdapter[list[Any]]] = {}
+
+
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return adapter
+
+
+_TOP_ORDER = {"format_version": 0, "report": 1, "graph": 2, "services": 3}
+_GRAPH_ORDER = {"nodes": 0, "edges": 1}
+
+
+def _document_order(problem: Problem) -> tuple[int, int]:
+    """Where pydantic would report a problem: declared fields in order, then unknown ones."""
+    head, _, rest = problem.path.partition(".")
+    top = head.split("[", 1)[0]
+    graph_part = rest.split("[", 1)[0].split(".", 1)[0] if top == "graph" else ""
+    return _TOP_ORDER.get(top, len(_TOP_ORDER)), _GRAPH_ORDER.get(graph_part, len(_GRAPH_ORDER))
+
+
+def _limited(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS problems, and a last line saying when there were more."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    return [
+        *problems[:MAX_PROBLEMS],
+        Problem("", f"more problems not shown (first {MAX_PROBLEMS})"),
+    ]
+
+
+def _entries(value: Any) -> int:
+    """Fields plus the entries of the lists and objects in them, one level down: what bounds
+    the number of errors validating a flat model (a service, node or edge) can report."""
+    if isinstance(value, dict):
+        count = len(value)
+        for field in value.values():
+            if type(field) in _CONTAINERS:  # exact types: what json.loads makes, and fast
+                count += len(field)
+        return count
+    return len(value) if isinstance(value, list) else 0
+
+
+_CONTAINERS = (dict, list)
 
 
 class _DuplicateKey(Exception):
     def __init__(self, key: str) -> None:
         self.key = key
+
+
+class _NumberTooLong(Exception):
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _bounded_int(text: str) -> int:
+    # Python refuses integers over 4,300 digits with a ValueError json does not expect.
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _NumberTooLong(len(text.lstrip("-")))
+    return int(text)
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """`text` quoted on one line (control characters escaped), cut short when long."""
+    if len(text) > limit:
+        return repr(text[:limit]) + f"… ({len(text):,} characters)"
+    return repr(text)
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -145,26 +318,43 @@ def _depth(value: Any) -> int:
 
 
 def json_path(location: Sequence[int | str]) -> str:
-    """`('services', 1, 'risk_level')` → `services[1].risk_level`."""
+    """`('services', 1, 'risk_level')` → `services[1].risk_level`.
+
+    A key that is not a plain name (an unknown field such as `"a\nb"` or a long one) is shown
+    quoted and escaped, cut short when long, so a path is always one short line."""
     path = ""
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
+        elif _PLAIN_KEY.fullmatch(part):
             path += f".{part}" if path else part
+        else:
+            path += f"[{_shown(part)}]"
     return path
 
 
-def problems_from(error: ValidationError) -> list[Problem]:
-    """Translate pydantic's errors into one Problem per issue, in document order."""
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def problems_from(
+    error: ValidationError, prefix: Sequence[int | str] = (), *, index_offset: int = 0
+) -> list[Problem]:
+    """Translate pydantic's errors into one Problem per issue, in document order. When the
+    error came from validating a part of the document, paths start with `prefix`, and a
+    leading list index is shifted by `index_offset` (the part was a slice of a list)."""
     problems: list[Problem] = []
     for detail in error.errors(include_url=False):
-        problems.extend(_problems_for(detail))
+        problems.extend(_problems_for(detail, prefix, index_offset))
     return problems
 
 
-def _problems_for(detail: ErrorDetails) -> list[Problem]:
-    location = [part for part in detail["loc"] if not _is_union_tag(part)]
+def _problems_for(
+    detail: ErrorDetails, prefix: Sequence[int | str] = (), index_offset: int = 0
+) -> list[Problem]:
+    parts = [part for part in detail["loc"] if not _is_union_tag(part)]
+    if index_offset and parts and isinstance(parts[0], int):
+        parts[0] += index_offset
+    location = [*prefix, *parts]
     path = json_path(location)
     kind = detail["type"]
     context = detail.get("ctx") or {}
@@ -216,6 +406,7 @@ _MESSAGES = {
     "model_attributes_type": "must be an object",
     "dict_type": "must be an object",
     "string_too_short": "must not be empty",
+    "string_unicode": "must be valid Unicode (found a lone surrogate escape)",
     "timezone_aware": "must include a time zone (e.g. Z or +00:00)",
     "datetime_type": "must be an ISO-8601 date-time string",
     "datetime_parsing": "must be an ISO-8601 date-time, e.g. 2026-11-26T09:30:00Z",
