@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.handoff import Handoff
+from pydantic import TypeAdapter, ValidationError
+
+from core.handoff import Handoff, TableName
 from core.loading import HandoffError, load_handoff
 
 BUNDLED_DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "checkout_features.json"
@@ -24,6 +26,21 @@ def load_or_raise(path: str | Path) -> Handoff:
         return load_handoff(path)
     except HandoffError as error:
         raise BadInput(error.render()) from None
+
+
+def table_option(name: str) -> str:
+    """A `--table` value, held to the rule the handoff's `target_table` follows (BadInput if
+    it breaks it): the table name is SQL, so odd text is refused, not quoted and sent."""
+    try:
+        return _TABLE_NAME.validate_python(name)
+    except ValidationError:
+        raise BadInput(
+            f"--table: {name!r} is not a three-part name catalog.schema.table of letters, "
+            "digits and '_'"
+        ) from None
+
+
+_TABLE_NAME: TypeAdapter[str] = TypeAdapter(TableName)
 
 
 def print_json(data: Any) -> None:

@@ -10,7 +10,7 @@ from core.executor import ReportSummary, list_reports, open_run_session
 from core.impact_table import DEFAULT_TABLE
 from tui import exit_codes
 from tui.commands._render import table
-from tui.commands._shared import print_json
+from tui.commands._shared import print_json, table_option
 from tui.commands._warehouse_args import (
     add_warehouse_arguments,
     connection_from,
@@ -35,6 +35,7 @@ def _verified(summary: ReportSummary) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    table_option(args.table)
     connection = connection_from(args)
     faults = faults_from(args)
 

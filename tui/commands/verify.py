@@ -11,7 +11,7 @@ from core.runs import approved_table
 from core.verification import Verification
 from tui import exit_codes
 from tui.commands._render import verification_table
-from tui.commands._shared import print_json
+from tui.commands._shared import print_json, table_option
 from tui.commands._warehouse_args import (
     add_warehouse_arguments,
     connection_from,
@@ -53,6 +53,8 @@ def verification_json(verification: Verification) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.table is not None:
+        table_option(args.table)
     table = args.table or approved_table(args.report_id) or DEFAULT_TABLE
     connection = connection_from(args)
     faults = faults_from(args)

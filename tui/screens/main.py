@@ -132,7 +132,7 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self._first_preview)
         first = next(iter(tree.service_nodes.values()), None)
         if first is not None:
-            tree.move_cursor(first)
+            tree.move_to(first)
         tree.focus()
         self._status()
         draft = load_draft(self.review.handoff, self.context.home)
@@ -333,9 +333,7 @@ class MainScreen(Screen[None]):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         self.query_one(ImpactTree).focus()
         if not event.value.strip():
-            box = self.query_one("#filter", Input)
-        box.display = False
-        box.cursor_blink = self.context.cursor_blink
+            self.query_one("#filter", Input).display = False
 
     def on_key(self, event: object) -> None:
         from textual.events import Key

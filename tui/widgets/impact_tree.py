@@ -118,8 +118,27 @@ class ImpactTree(Tree[NodeRef]):
         count = len(self.service_nodes) + len(self._pending)
         first = next(iter(self.service_nodes.values()), None)
         if first is not None:
-            self.move_cursor(first)
+            self.move_to(first)
         return count
+
+    def move_to(self, node: TreeNode[NodeRef]) -> None:
+        """Move the cursor to a node that may have been added just now.
+
+        A new node has no line until the tree rebuilds its lines on the next refresh.
+        """
+        self.call_after_refresh(self._move_now, node)
+
+    def _move_now(self, node: TreeNode[NodeRef]) -> None:
+        self.move_cursor(node)
+        self.scroll_to_node(node, animate=False)
+        # The line may not have changed while the node on it did (after filtering).
+        self._announce(node)
+
+    def _announce(self, node: TreeNode[NodeRef]) -> None:
+        name = node.data.service if node.data else None
+        if name != self._last_service:
+            self._last_service = name
+            self.post_message(ServiceSelected(name))
 
     def select_service(self, name: str) -> bool:
         """Move the cursor to a service, clearing a filter that hides it."""
@@ -133,8 +152,7 @@ class ImpactTree(Tree[NodeRef]):
         if node is None:
             return False
         self.services_parent.expand()
-        self.move_cursor(node)
-        self.scroll_to_node(node, animate=False)
+        self.move_to(node)
         return True
 
     def refresh_services(self, names: frozenset[str] | None = None) -> None:
@@ -161,10 +179,7 @@ class ImpactTree(Tree[NodeRef]):
         self._add_service_children(event.node)
 
     def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
-        name = event.node.data.service if event.node.data else None
-        if name != self._last_service:
-            self._last_service = name
-            self.post_message(ServiceSelected(name))
+        self._announce(event.node)
 
     def _on_tree_node_selected(self, event: Tree.NodeSelected[NodeRef]) -> None:
         if event.node.data is not None and event.node.data.kind == "more":
