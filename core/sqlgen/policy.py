@@ -50,7 +50,7 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.parser import Parser
 from sqlglot.tokens import Tokenizer
 
@@ -131,6 +131,8 @@ def check_whole_statement(sql: str, target_table: str) -> list[PolicyIssue]:
                 first.get("col"),
             )
         ]
+    except SqlglotError as error:  # e.g. TokenError: an unterminated comment or string
+        return [PolicyIssue(f"does not parse: {str(error)[:200]}")]
     if len(parsed) != 1:
         return [PolicyIssue(f"must be exactly one statement, found {len(parsed)}")]
     return _check_tree(parsed[0], target_table)
