@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -307,12 +307,18 @@ class _Run:
             self.emit(StepFinished(self.clock.elapsed(), step, StepState.SKIPPED, 0.0, "not run"))
 
 
-def check_approval(plan: Plan, approval: Approval) -> None:
-    """Raise unless the plan is the approved one and passes the policy."""
-    if approval.digest != plan.digest:
-        raise ApprovalMismatch(approval.digest, plan.digest)
-    if not plan.is_valid:
-        raise PlanRefused("; ".join(str(issue) for issue in plan.issues()))
+def check_approval(plan: Plan, approval: Approval) -> Plan:
+    """Raise unless the plan is the approved one and passes the policy; return the plan to run.
+
+    The digest and the verdict are computed again, on a private copy of the statements, never
+    taken from what the plan cached earlier: statements changed after approval (even in place)
+    are refused, and what was checked here is exactly what runs."""
+    checked = Plan(plan.handoff, plan.rows, tuple(replace(s) for s in plan.statements))
+    if approval.digest != checked.digest:
+        raise ApprovalMismatch(approval.digest, checked.digest)
+    if not checked.is_valid:
+        raise PlanRefused("; ".join(str(issue) for issue in checked.issues()))
+    return checked
 
 
 async def run_plan(
@@ -326,7 +332,7 @@ async def run_plan(
     """Execute an approved plan step by step (see module doc); never raises for warehouse
     errors, which end the run as FAILED. Cancelling the awaiting task cancels the in-flight
     statement server-side, records the run as CANCELED and re-raises."""
-    check_approval(plan, approval)
+    plan = check_approval(plan, approval)
     run_dir = new_run_dir(plan.report_id, home)
     run = _Run(plan, approval, session, on_event or (lambda event: None), run_dir, home)
     try:
