@@ -143,6 +143,9 @@ class _Run:
         self.clock = _Clock(time.monotonic())
         self.current: Step = Step.CHECK_AUTH
         self.current_statement: str | None = None
+        self.in_flight: tuple[str, str | None] | None = None
+        """(name, statement id if known) of a write that was sent and whose outcome is not
+        known: not answered yet, or its answer lost. Recorded as `may_have_run`."""
         self.upserted = False
         self._log = open(run_dir / "run.log", "a", encoding="utf-8")  # noqa: SIM115
         self._sink = sink
@@ -170,6 +173,8 @@ class _Run:
             if last and last[-1] == key:
                 return
             last.append(key)
+            if self.in_flight is not None and state.statement_id:
+                self.in_flight = (statement.name, state.statement_id)
             self.emit(
                 StatementStateChanged(
                     self.clock.elapsed(),
@@ -184,7 +189,16 @@ class _Run:
             if state.message and state.state in {"PENDING", "SUBMITTING"} and state.retry_in_s:
                 self.log(f"{statement.name}: {state.message}", "warning")
 
-        return await self.session.client.execute(statement.sql, parameters, on_state=on_state)
+        if statement.step in (Step.CREATE_TABLE, Step.UPSERT_ROWS):
+            self.in_flight = (statement.name, None)
+        try:
+            result = await self.session.client.execute(statement.sql, parameters, on_state=on_state)
+        except WarehouseError as error:
+            if not error.may_have_run:
+                self.in_flight = None
+            raise
+        self.in_flight = None
+        return result
 
     def finish_step(
         self,
@@ -293,6 +307,7 @@ class _Run:
             {
                 "outcome": outcome.value,
                 "upserted": self.upserted,
+                "may_have_run": self.in_flight[0] if self.in_flight else None,
                 "elapsed_s": round(event.elapsed_s, 3),
                 "verification": verification.summary() if verification else None,
                 "failure": failure,
@@ -352,6 +367,8 @@ async def run_plan(
             StepFinished(run.clock.elapsed(), run.current, StepState.CANCELED, 0.0, "canceled")
         )
         run.skip_rest(run.current)
+        if run.in_flight is not None:
+            run.log(_may_still_run(*run.in_flight, plan.report_id), "warning")
         run.finish(Outcome.CANCELED)
         raise
     except (WarehouseError, OSError) as error:
@@ -363,6 +380,24 @@ async def run_plan(
         return run.finish(Outcome.FAILED, failure=failure)
     finally:
         run.close()
+
+
+def _may_still_run(statement: str, statement_id: str | None, report_id: str) -> str:
+    """What a canceled run tells the user about the write it was waiting for."""
+    if statement_id is None:
+        what = (
+            f"{statement} was sent, but the warehouse had not yet given it an id, so it could "
+            "not be cancelled: it may still run"
+        )
+    else:
+        what = (
+            f"{statement} ({statement_id}) was asked to cancel, but it may still finish on the "
+            "warehouse"
+        )
+    return (
+        f"{what}; `impact-review verify {report_id}` shows what the table holds, and running "
+        "the same approval again is safe (the MERGE is idempotent)"
+    )
 
 
 async def read_report_rows(report_id: str, table: str, session: Session) -> list[ReadBackRow]:

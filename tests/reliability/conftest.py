@@ -284,7 +284,7 @@ def report_keys(
     """(report_id, service_name) of every row in the table, duplicates kept, sorted."""
     try:
         rows = rows_of(f"SELECT report_id, service_name FROM {table}")
-    except AssertionError as error:
+    except Exception as error:  # AssertionError from Served.sql, StatementFailed from local_sql
         if "TABLE_OR_VIEW_NOT_FOUND" in str(error):
             return []
         raise
