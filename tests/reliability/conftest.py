@@ -173,18 +173,13 @@ class Served:
 
     def env(self, home: Path, *, oauth: bool = False, **extra: str) -> dict[str, str]:
         """The CLI environment that points at this server, with the token (or OAuth client)."""
-        credentials = (
-            {"DATABRICKS_CLIENT_ID": self.client_id, "DATABRICKS_CLIENT_SECRET": self.client_secret}
-            if oauth
-            else {"DATABRICKS_TOKEN": self.token}
-        )
-        return cli_env(
-            home,
-            DATABRICKS_HOST=self.host,
-            DATABRICKS_SQL_WAREHOUSE_ID=self.warehouse_id,
-            **credentials,
-            **extra,
-        )
+        settings = {"DATABRICKS_HOST": self.host, "DATABRICKS_SQL_WAREHOUSE_ID": self.warehouse_id}
+        if oauth:
+            settings["DATABRICKS_CLIENT_ID"] = self.client_id
+            settings["DATABRICKS_CLIENT_SECRET"] = self.client_secret
+        else:
+            settings["DATABRICKS_TOKEN"] = self.token
+        return cli_env(home, **{**settings, **extra})
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Stop it (SIGTERM: graceful; SIGKILL: a crash) and return its exit status."""
