@@ -346,15 +346,17 @@ def _tree_shown(app: Any) -> bool:
         tree = main.query_one(ImpactTree)
     except Exception:
         return False
-    # Mounted, filled and with the cursor on a service (which the screen learns by message).
-    return bool(main.is_mounted and tree.is_mounted and tree.service_nodes and main.selected)
+    # The screen and the tree are mounted and the tree has its service lines.
+    return bool(main.is_mounted and tree.is_mounted and tree.service_nodes)
 
 
-async def _until(condition: Callable[[], bool], within: float = 120.0) -> None:
+async def _until(
+    condition: Callable[[], bool], within: float = 120.0, what: str = "condition"
+) -> None:
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
+            raise TimeoutError(f"{what}: not met within {within:g} s")
         await asyncio.sleep(0.002)
 
 
@@ -427,7 +429,7 @@ def keystrokes(file: str, count: int) -> Result:
             written = sorted(s.name for s in main.review.handoff.services if s.written)
             target = written[len(written) // 2]
             main.select_service(target)
-            await _until(lambda: main.selected == target)
+            await _until(lambda: main.selected == target, 20, "the app selecting a service")
             for _ in range(count):
                 before = main.plan
                 shown_at.clear()
@@ -514,8 +516,9 @@ def profile(file: str, what: str) -> Result:
                 await _until(lambda: app.main_screen.validated is not None)
                 main = app.main_screen
                 written = sorted(s.name for s in main.review.handoff.services if s.written)
-                main.select_service(written[len(written) // 2])
-                await pilot.pause()
+                target = written[len(written) // 2]
+                main.select_service(target)
+                await _until(lambda: main.selected == target, 20, "the app selecting a service")
                 await _until(lambda: main.validated is not None)
                 before = main.plan
                 main_profile.enable()
