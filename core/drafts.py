@@ -46,8 +46,45 @@ def drafts_dir(home: Path | None = None) -> Path:
 
 def draft_path(handoff: Handoff, home: Path | None = None) -> Path:
     """Where the draft for this exact handoff lives."""
-    report = _SAFE.sub("_", handoff.report.id)
-    return drafts_dir(home) / report / f"{handoff_hash(handoff)[:32]}.json"
+    return DraftStore(handoff, home).path
+
+
+class DraftStore:
+    """The draft of one handoff; hashes the handoff once, however often it saves.
+
+    Hashing serialises the whole handoff, which for a large report costs far more than writing
+    a few edits, so an app saving on every keystroke keeps one store per handoff.
+    """
+
+    def __init__(self, handoff: Handoff, home: Path | None = None) -> None:
+        self.handoff = handoff
+        self.home = home
+        self._hash: str | None = None
+
+    @property
+    def handoff_sha256(self) -> str:
+        """The handoff's content hash (computed on first use)."""
+        if self._hash is None:
+            self._hash = handoff_hash(self.handoff)
+        return self._hash
+
+    @property
+    def path(self) -> Path:
+        """Where the draft lives."""
+        report = _SAFE.sub("_", self.handoff.report.id)
+        return drafts_dir(self.home) / report / f"{self.handoff_sha256[:32]}.json"
+
+    def save(self, review: Review, now: datetime | None = None) -> Path:
+        """Save the review's edits atomically; with no edits left the draft is removed."""
+        return _save(self, review, now)
+
+    def load(self) -> Draft | None:
+        """The saved draft, or None (no draft, unreadable, or for other content)."""
+        return _load(self)
+
+    def discard(self) -> None:
+        """Remove the draft, if there is one."""
+        self.path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -67,15 +104,21 @@ class Draft:
 
 def save_draft(review: Review, home: Path | None = None, now: datetime | None = None) -> Path:
     """Save the review's edits (atomically); with no edits left the draft is removed."""
-    path = draft_path(review.handoff, home)
+    return DraftStore(review.handoff, home).save(review, now)
+
+
+def _save(store: DraftStore, review: Review, now: datetime | None) -> Path:
+    if review.handoff is not store.handoff and review.handoff != store.handoff:
+        raise ValueError("the review is of a different handoff than this draft store's")
+    path = store.path
     if not review.is_edited:
-        discard_draft(review.handoff, home)
+        store.discard()
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "draft_version": DRAFT_VERSION,
         "report_id": review.handoff.report.id,
-        "handoff_sha256": handoff_hash(review.handoff),
+        "handoff_sha256": store.handoff_sha256,
         "saved_at": (now or datetime.now(UTC)).astimezone(UTC).isoformat(),
         "edits": {
             name: edit.model_dump(mode="json", exclude_none=True)
@@ -96,14 +139,19 @@ def save_draft(review: Review, home: Path | None = None, now: datetime | None = 
 
 def load_draft(handoff: Handoff, home: Path | None = None) -> Draft | None:
     """The saved draft for this handoff, or None (no draft, unreadable, or for other content)."""
-    path = draft_path(handoff, home)
+    return DraftStore(handoff, home).load()
+
+
+def _load(store: DraftStore) -> Draft | None:
+    handoff = store.handoff
+    path = store.path
     try:
         document: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(document, dict) or document.get("draft_version") != DRAFT_VERSION:
         return None
-    if document.get("handoff_sha256") != handoff_hash(handoff):
+    if document.get("handoff_sha256") != store.handoff_sha256:
         return None
     edits = document.get("edits")
     if not isinstance(edits, dict):
@@ -132,4 +180,4 @@ def load_draft(handoff: Handoff, home: Path | None = None) -> Draft | None:
 
 def discard_draft(handoff: Handoff, home: Path | None = None) -> None:
     """Remove the draft for this handoff, if there is one."""
-    draft_path(handoff, home).unlink(missing_ok=True)
+    DraftStore(handoff, home).discard()

@@ -14,8 +14,6 @@ from core.handoff import Handoff
 from tui.commands_palette import ReviewCommands
 from tui.context import AppContext
 from tui.keymap import bindings, check_keymap
-from tui.screens.dialogs import YesNoDialog
-from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 
 DARK_THEME = "textual-dark"
@@ -74,6 +72,8 @@ class ImpactReviewApp(App[None]):
 
     def action_help(self) -> None:
         """Show every key (from the keymap, with the user's remapping)."""
+        from tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.user_keymap))
 
@@ -104,6 +104,8 @@ class ImpactReviewApp(App[None]):
 
     def action_quit_app(self) -> None:
         """Quit, asking first if edits are unapplied or a run is in flight."""
+        from tui.screens.dialogs import YesNoDialog
+
         question = self.main_screen.quit_question()
         if question is None:
             self.exit()

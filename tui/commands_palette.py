@@ -84,7 +84,7 @@ class ReviewCommands(Provider):
         for service in services:
             if large and needle not in service.name.lower():
                 continue
-            reviewed = review.service(service.name)
+            reviewed = main.graph.index.service(review, service.name)
             state = reviewed.risk_level.value if reviewed.written else "skipped"
             help_text = f"{service.owner_team} · {state}"
             yield f"Jump to {service.name}", help_text, partial(main.select_service, service.name)

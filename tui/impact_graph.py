@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.handoff import Edge, EdgeKind, Handoff, MonitorStatus, Node, NodeKind, Service
+from tui.review_index import ReviewIndex
 
 RefKind = Literal["chain", "context", "service", "group", "item", "more"]
 
@@ -60,6 +61,8 @@ class ImpactGraph:
 
     def __init__(self, handoff: Handoff) -> None:
         self.handoff = handoff
+        self.index = ReviewIndex(handoff)
+        """Constant-time service lookups for everything that renders per service."""
         self.nodes: dict[str, Node] = {node.id: node for node in handoff.graph.nodes}
         self._out: dict[str, list[Edge]] = defaultdict(list)
         for edge in handoff.graph.edges:

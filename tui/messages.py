@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from core.drafts import Draft
 from core.events import RunEvent, RunFinished, StatementStateChanged
 from core.plan import Plan, StatementIssue
 from core.review import Review
@@ -31,6 +32,23 @@ class ReviewEdited(Message):
         self.plan = plan
         self.services = services
         """The services whose values changed (empty after a wholesale change)."""
+
+
+class PlanBuilt(Message):
+    """The first plan of a large report was built (off the event loop) for `review`."""
+
+    def __init__(self, review: Review, plan: Plan) -> None:
+        super().__init__()
+        self.review = review
+        self.plan = plan
+
+
+class DraftFound(Message):
+    """A saved draft exists for the handoff under review."""
+
+    def __init__(self, draft: Draft) -> None:
+        super().__init__()
+        self.draft = draft
 
 
 class PlanValidated(Message):

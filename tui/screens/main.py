@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
-from core.drafts import load_draft, save_draft
+from core.drafts import DraftStore
 from core.events import Outcome, RunEvent, RunFinished
 from core.handoff import Handoff, RiskLevel
 from core.payloads import Approval
@@ -36,6 +36,8 @@ from tui.context import AppContext
 from tui.impact_graph import ImpactGraph
 from tui.keymap import bindings
 from tui.messages import (
+    DraftFound,
+    PlanBuilt,
     PlanValidated,
     ReviewEdited,
     RunEnded,
@@ -43,14 +45,16 @@ from tui.messages import (
     ServiceSelected,
     VerificationDone,
 )
-from tui.screens.dialogs import EditActionDialog, ErrorDialog, ExportDialog, YesNoDialog
-from tui.session import open_app_session
 from tui.validation import IncrementalValidator
 from tui.widgets.footer import CalmFooter
 from tui.widgets.impact_tree import ImpactTree
 from tui.widgets.run_panel import RunPanel, outcome_content
 from tui.widgets.service_detail import ServiceDetail, risk_badge
 from tui.widgets.sql_preview import TAB_IDS, PreviewPane, sql_script
+
+SYNC_PLAN_LIMIT = 300
+"""Up to this many services the first plan is built before the first frame; above it, in a
+thread once the tree shows (a 10,000-service plan takes a second or two to render cold)."""
 
 EDIT_ACTIONS = frozenset({"cycle_risk", "set_risk", "edit_action", "toggle_included"})
 """Actions that change the review; they need a selected service and no run in flight."""
@@ -83,7 +87,11 @@ class MainScreen(Screen[None]):
         self.context = context
         self.history = EditHistory(Review(handoff))
         self.graph = ImpactGraph(handoff)
-        self.plan: Plan = build_plan(handoff)
+        self.drafts = DraftStore(handoff, context.home)
+        self.plan: Plan | None = None
+        """The plan for the review as it stands; None until the first one is built."""
+        if len(handoff.services) <= SYNC_PLAN_LIMIT:
+            self.plan = build_plan(handoff)
         self.issues: list[StatementIssue] | None = None
         self.validator = IncrementalValidator()
         self.last_run: RunFinished | None = None
@@ -129,23 +137,57 @@ class MainScreen(Screen[None]):
         box.display = False
         box.cursor_blink = self.context.cursor_blink
         # The tree and detail paint first; the preview and validation follow a frame later.
-        self.call_after_refresh(self._first_preview)
-        first = next(iter(tree.service_nodes.values()), None)
+        if self.plan is None:
+            # Start after the tree has painted: the build holds the GIL for a second or two.
+            self.call_after_refresh(self.call_after_refresh, self._build_first_plan, self.review)
+        else:
+            self.call_after_refresh(self._first_preview)
+        first = tree.initial_service
         if first is not None:
-            tree.move_to(first)
+            # Show the first service now; the tree's cursor gets there once it has its lines.
+            self.selected = first
+            self.query_one(ServiceDetail).show(self.review, first)
         tree.focus()
         self._status()
-        draft = load_draft(self.review.handoff, self.context.home)
+        self._look_for_draft()
+
+    @work(thread=True, group="draft", exit_on_error=False, description="Look for a draft")
+    def _look_for_draft(self) -> None:
+        """Hash the handoff and read its draft off the event loop (large reports hash slowly)."""
+        draft = self.drafts.load()
         if draft is not None:
-            self.call_after_refresh(self._offer_draft, draft.review, draft.edit_count)
+            self.post_message(DraftFound(draft))
+
+    @on(DraftFound)
+    def _draft_found(self, message: DraftFound) -> None:
+        if not self.review.is_edited:
+            self._offer_draft(message.draft.review, message.draft.edit_count)
+
+    @work(thread=True, group="plan", exit_on_error=False, description="Build the first plan")
+    def _build_first_plan(self, review: Review) -> None:
+        """Render the first plan of a large report off the event loop."""
+        self.post_message(PlanBuilt(review, build_plan(review.handoff)))
+
+    @on(PlanBuilt)
+    def _plan_built(self, message: PlanBuilt) -> None:
+        if self.plan is not None or message.review is not self.review:
+            return
+        self.plan = message.plan
+        self._first_preview()
+        self._status()
 
     def _first_preview(self) -> None:
+        if self.plan is None:
+            return
         self.query_one(PreviewPane).show_plan(self.review, self.plan, self.issues)
         if self.issues is None:
             self._validate(self.plan)
 
     def _offer_draft(self, review: Review, count: int) -> None:
+        from tui.screens.dialogs import YesNoDialog
+
         def restore(answer: bool | None) -> None:
+
             if answer:
                 self._apply(review, frozenset())
                 self.notify(f"Restored {count} edit(s) from the draft.", title="Draft restored")
@@ -168,12 +210,12 @@ class MainScreen(Screen[None]):
 
     def _review_changed(self, services: frozenset[str]) -> None:
         review = self.review
-        self.plan = build_plan(review.reviewed_handoff())
+        self.plan = build_plan(self.graph.index.reviewed_handoff(review))
         self.issues = None
         self.validated = None
         self.post_message(ReviewEdited(review, self.plan, services))
         try:
-            save_draft(review, self.context.home)
+            self.drafts.save(review)
             self.draft_saved = review.is_edited
         except OSError as error:
             self.draft_saved = False
@@ -203,7 +245,7 @@ class MainScreen(Screen[None]):
 
     @on(PlanValidated)
     def _plan_validated(self, message: PlanValidated) -> None:
-        if message.digest != self.plan.digest:
+        if self.plan is None or message.digest != self.plan.digest:
             return
         self.issues = message.issues
         self.validated = not message.issues
@@ -217,6 +259,11 @@ class MainScreen(Screen[None]):
 
     def _status(self) -> None:
         plan = self.plan
+        if plan is None:
+            self.query_one("#status-bar", Static).update(
+                Content.styled(f"Building the plan · {self.context.warehouse_text}", "$text-muted")
+            )
+            return
         risk = plan.highest_risk
         parts: list[str | Content | tuple[str, str]] = [
             (f"{len(plan.rows)} row(s)", "bold"),
@@ -248,7 +295,7 @@ class MainScreen(Screen[None]):
             if self.running:
                 return None
             if action == "toggle_included":
-                return True if self.review.handoff.service(self.selected).production else None
+                return True if self.graph.index.original(self.selected).production else None
             return True
         if action == "undo":
             return None if self.running or not self.history.can_undo else True
@@ -291,13 +338,16 @@ class MainScreen(Screen[None]):
 
     def action_edit_action(self) -> None:
         """Open the editor for the selected service's recommended action."""
+        from tui.screens.dialogs import EditActionDialog
+
         name = self._selected_name()
         if name is None:
             return
-        current = self.review.service(name).recommended_action
-        original = self.review.handoff.service(name).recommended_action
+        current = self.graph.index.service(self.review, name).recommended_action
+        original = self.graph.index.original(name).recommended_action
 
         def done(text: str | None) -> None:
+
             if text is not None:
                 self._apply(self.review.set_action(name, text), frozenset({name}))
 
@@ -381,9 +431,13 @@ class MainScreen(Screen[None]):
 
     def action_copy_sql(self) -> None:
         """Copy every statement that would run now (OSC 52, plus the system clipboard)."""
-        script = sql_script(self.plan)
+        plan = self.plan
+        if plan is None:
+            self.notify("The plan is still being built.", severity="warning")
+            return
+        script = sql_script(plan)
         self.app.copy_to_clipboard(script)
-        self._copy_fallback(script, len(self.plan.statements), self.plan.short_digest)
+        self._copy_fallback(script, len(plan.statements), plan.short_digest)
 
     @work(thread=True, group="clipboard", exit_on_error=False)
     def _copy_fallback(self, text: str, count: int, digest: str) -> None:
@@ -404,14 +458,17 @@ class MainScreen(Screen[None]):
 
     def action_export(self) -> None:
         """Write the edited handoff to a file `impact-review apply` accepts."""
+        from tui.screens.dialogs import ExportDialog
+
         report_id = self.review.handoff.report.id
         suggested = self.context.export_dir / f"{report_id}.reviewed.json"
 
         def write(path: Path | None) -> None:
+
             if path is None:
                 return
             try:
-                export_handoff(self.review.reviewed_handoff(), path)
+                export_handoff(self.graph.index.reviewed_handoff(self.review), path)
             except OSError as error:
                 self.notify(f"Could not write {path}: {error.strerror}", severity="error")
                 return
@@ -425,6 +482,8 @@ class MainScreen(Screen[None]):
 
     def action_approve(self) -> None:
         """Open the confirm dialog; y approves this exact plan and runs it."""
+        from tui.screens.dialogs import ErrorDialog, YesNoDialog
+
         if self.running:
             self.notify("A run is already in flight.", severity="warning")
             return
@@ -437,8 +496,8 @@ class MainScreen(Screen[None]):
             )
             return
         plan = self.plan
-        if not plan.is_valid:
-            self.notify("The plan is not valid; see the SQL tab.", severity="error")
+        if plan is None or self.issues is None or self.issues:
+            self.notify("The plan is not valid yet; see the SQL tab.", severity="error")
             return
         risk = plan.highest_risk
         body = Content.assemble(
@@ -472,6 +531,7 @@ class MainScreen(Screen[None]):
         )
 
         def answered(yes: bool | None) -> None:
+
             if yes and not self.running:
                 approval = Approval(self.context.approver, self.context.clock(), plan.digest)
                 self._start_run(plan, approval)
@@ -500,8 +560,10 @@ class MainScreen(Screen[None]):
         """Open a session, run the plan with events, and report how it ended."""
         from core.executor import ApprovalMismatch, PlanRefused, run_plan
         from core.warehouse.errors import WarehouseError
+        from tui.session import open_app_session
 
         def emit(event: RunEvent) -> None:
+
             self.post_message(RunEventReceived(event))
 
         try:
@@ -572,10 +634,13 @@ class MainScreen(Screen[None]):
 
     def action_cancel_run(self) -> None:
         """Ask, then cancel the run (the in-flight statement is cancelled on the warehouse)."""
+        from tui.screens.dialogs import YesNoDialog
+
         if not self.running:
             return
 
         def answered(yes: bool | None) -> None:
+
             if yes and self.running:
                 self.workers.cancel_group(self, "run")
 
@@ -596,6 +661,8 @@ class MainScreen(Screen[None]):
 
     def action_verify(self) -> None:
         """Re-verify this report's rows in the table."""
+        from tui.screens.dialogs import ErrorDialog
+
         if self.context.connection is None:
             self.app.push_screen(
                 ErrorDialog("No warehouse", self.context.connection_error or "No warehouse.")
@@ -614,6 +681,7 @@ class MainScreen(Screen[None]):
     async def _verify(self, report_id: str, table: str) -> None:
         from core.executor import PlanRefused, verify_report
         from core.warehouse.errors import WarehouseError
+        from tui.session import open_app_session
 
         try:
             async with open_app_session(self.context) as session:
@@ -643,6 +711,7 @@ class MainScreen(Screen[None]):
 
     def action_reports(self) -> None:
         """Open the reports already in the table."""
+        from tui.screens.dialogs import ErrorDialog
         from tui.screens.reports import ReportsScreen
 
         if self.context.connection is None:
@@ -658,7 +727,8 @@ class MainScreen(Screen[None]):
         """Why quitting now needs a confirmation (None: quit right away)."""
         if self.running:
             return "A run is in flight. Quitting cancels it (the warehouse statement is cancelled)."
-        if self.review.is_edited and self.applied_digest != self.plan.digest:
+        digest = self.plan.digest if self.plan is not None else None
+        if self.review.is_edited and self.applied_digest != digest:
             count = len(self.review.changes())
             return (
                 f"You have {count} edit(s) that were not written to Databricks. They are kept "

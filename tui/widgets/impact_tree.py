@@ -60,8 +60,14 @@ class ImpactTree(Tree[NodeRef]):
         self._pending: list[str] = []
         """Services matching the filter that are not in the tree yet (behind 'show more')."""
         self._more: TreeNode[NodeRef] | None = None
-        self._last_service: str | None = "\0"
+        self._last_service: str | None = None
+        self._starting_at: str | None = None
         self._build_spine(chain)
+        self.initial_service: str | None = next(iter(self.service_nodes), None)
+        """Where the cursor starts. The screen shows it from the first frame, so highlights on
+        the way there (the root is highlighted first) are not announced."""
+        self._starting_at = self.initial_service
+        self._last_service = self.initial_service
 
     # -- building -------------------------------------------------------------------------
 
@@ -87,8 +93,8 @@ class ImpactTree(Tree[NodeRef]):
         self._pending = [service.name for service in self.graph.matching(self.query_text)]
         self._add_page()
 
-    def _add_page(self) -> None:
-        page, self._pending = self._pending[:PAGE_SIZE], self._pending[PAGE_SIZE:]
+    def _add_page(self, size: int = PAGE_SIZE) -> None:
+        page, self._pending = self._pending[:size], self._pending[size:]
         parent = self.services_parent
         if self._more is not None:
             self._more.remove()
@@ -103,7 +109,7 @@ class ImpactTree(Tree[NodeRef]):
         ref = node.data
         if ref is None or ref.kind != "service" or node.children:
             return
-        service = self.review.service(ref.text)
+        service = self.graph.index.service(self.review, ref.text)
         for group, items in self.graph.service_groups(service):
             branch = node.add(group.text, group, expand=True)
             for item in items:
@@ -132,7 +138,12 @@ class ImpactTree(Tree[NodeRef]):
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
         # The line may not have changed while the node on it did (after filtering).
+        self._starting_at = None
         self._announce(node)
+
+    def on_mount(self) -> None:
+        if self.initial_service is not None:
+            self.move_to(self.service_nodes[self.initial_service])
 
     def _announce(self, node: TreeNode[NodeRef]) -> None:
         name = node.data.service if node.data else None
@@ -143,11 +154,13 @@ class ImpactTree(Tree[NodeRef]):
     def select_service(self, name: str) -> bool:
         """Move the cursor to a service, clearing a filter that hides it."""
         if name not in self.service_nodes and name not in self._pending:
-            if not any(service.name == name for service in self.review.handoff.services):
+            if name not in self.graph.index.originals:
                 return False
             self.apply_filter("")
-        while name not in self.service_nodes and self._pending:
-            self._add_page()
+        if name not in self.service_nodes and name in self._pending:
+            # Add every page up to and including the one holding the service.
+            position = self._pending.index(name)
+            self._add_page(PAGE_SIZE * (position // PAGE_SIZE + 1))
         node = self.service_nodes.get(name)
         if node is None:
             return False
@@ -179,7 +192,15 @@ class ImpactTree(Tree[NodeRef]):
         self._add_service_children(event.node)
 
     def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
-        self._announce(event.node)
+        # Announce where the cursor is now: a highlight may arrive after the cursor moved on.
+        node = self.cursor_node
+        if node is None:
+            return
+        if self._starting_at is not None:
+            if node.data is None or node.data.service != self._starting_at:
+                return
+            self._starting_at = None
+        self._announce(node)
 
     def _on_tree_node_selected(self, event: Tree.NodeSelected[NodeRef]) -> None:
         if event.node.data is not None and event.node.data.kind == "more":
@@ -242,7 +263,7 @@ class ImpactTree(Tree[NodeRef]):
         return Text.assemble(prefix, label)
 
     def _service_label(self, name: str) -> Text:
-        service = self.review.service(name)
+        service = self.graph.index.service(self.review, name)
         edited = self.review.edited_fields(name)
         if not service.written:
             label = Text(name, self._style("impact-tree--dim"))

@@ -81,8 +81,8 @@ class ServiceDetail(VerticalScroll, can_focus=True):
     def _overview(self) -> Content:
         handoff = self.review.handoff
         report = handoff.report
-        services = [self.review.service(s.name) for s in handoff.services]
-        written = sum(1 for s in services if s.written)
+        services = handoff.services
+        written = self.graph.index.written_count(self.review)
         generated = report.generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         trigger = report.trigger
         return Content.assemble(
@@ -106,8 +106,8 @@ class ServiceDetail(VerticalScroll, can_focus=True):
 
     def _service(self, name: str) -> Content:
         review = self.review
-        service = review.service(name)
-        original = review.handoff.service(name)
+        service = self.graph.index.service(review, name)
+        original = self.graph.index.original(name)
         edited = review.edited_fields(name)
         heading: list[str | Content | tuple[str, str]] = [(service.name, "bold $text-primary")]
         if service.written:

@@ -25,6 +25,9 @@ from core.sqlgen.statements import Statement
 
 MAX_PREVIEW_LINES = 400
 """Lines of one statement shown highlighted; the rest is summarised (copy gets everything)."""
+MAX_PREVIEW_CHARS = 40_000
+"""Characters of one statement shown highlighted: a MERGE line is a whole row, so a line cap
+alone does not bound the highlighting work."""
 
 TAB_IDS = ("tab-sql", "tab-runbook", "tab-plan", "tab-payloads", "tab-changes")
 
@@ -34,15 +37,25 @@ def sql_script(plan: Plan) -> str:
     return "\n\n".join(f"{statement.sql};" for statement in plan.statements) + "\n"
 
 
-def _capped(text: str, limit: int = MAX_PREVIEW_LINES) -> tuple[str, int]:
-    """The first `limit` lines of `text`, and how many lines were left out."""
+def _capped(
+    text: str, limit: int = MAX_PREVIEW_LINES, chars: int = MAX_PREVIEW_CHARS
+) -> tuple[str, int]:
+    """At most `limit` lines and about `chars` characters of `text`, and how many lines were
+    left out (a line cut short counts as left out)."""
     count = text.count("\n") + 1
-    if count <= limit:
+    if count <= limit and len(text) <= chars:
         return text, 0
     cut = 0
-    for _ in range(limit):
-        cut = text.index("\n", cut) + 1
-    return text[: cut - 1], count - limit
+    for _ in range(min(limit, count)):
+        following = text.find("\n", cut)
+        if following == -1 or following > chars:
+            break
+        cut = following + 1
+    if cut == 0:
+        # Even the first line is longer than the budget: show its start.
+        return text[:chars] + " …", count
+    shown = text[: cut - 1]
+    return shown, count - (shown.count("\n") + 1)
 
 
 def _line_span(text: str, line: int) -> tuple[int, int] | None:
