@@ -15,6 +15,7 @@ from textual.worker import WorkerCancelled
 
 from core.handoff import Handoff
 from core.loading import load_handoff
+from core.plan import Plan
 from core.warehouse.config import local_connection
 from tests.conftest import DEMO
 from tui.app import ImpactReviewApp
@@ -84,3 +85,9 @@ def top(app: ImpactReviewApp) -> Screen[object]:
 def main_of(app: ImpactReviewApp) -> MainScreen:
     """The review screen."""
     return app.main_screen
+
+
+def plan_of(screen: MainScreen) -> Plan:
+    """The review screen's current plan (it exists once the screen is up)."""
+    assert screen.plan is not None
+    return screen.plan

@@ -10,7 +10,7 @@ from core.events import Outcome, RunFinished, StatementStateChanged, StepState
 from core.handoff import RiskLevel
 from core.steps import Step
 from core.verification import RowStatus
-from tests.tui.conftest import MakeApp, main_of, settle, top, until
+from tests.tui.conftest import MakeApp, main_of, plan_of, settle, top, until
 from tui.messages import ReviewEdited, RunEventReceived
 from tui.screens.dialogs import EditActionDialog, YesNoDialog
 from tui.screens.reports import ReportsScreen
@@ -30,7 +30,7 @@ class TestReviewApproveVerify:
             await settle(pilot)
             main = main_of(app)
             assert main.selected == "checkout-api"
-            original_digest = main.plan.digest
+            original_digest = plan_of(main).digest
             preview = main.query_one(PreviewPane)
             renders = {name: view.renders for name, view in preview.statement_views().items()}
 
@@ -40,7 +40,7 @@ class TestReviewApproveVerify:
             await pilot.press("r")
             await settle(pilot)
             assert main.review.service("risk-worker").risk_level is RiskLevel.HIGH
-            raised_digest = main.plan.digest
+            raised_digest = plan_of(main).digest
             assert raised_digest != original_digest
 
             # Edit its recommended action in the multi-line editor; ctrl+s keeps it.
@@ -56,7 +56,7 @@ class TestReviewApproveVerify:
             assert main.review.edited_fields("risk-worker") == {"risk_level", "recommended_action"}
 
             # The preview changed with the digest; only the MERGE was re-rendered.
-            assert main.plan.digest not in (original_digest, raised_digest)
+            assert plan_of(main).digest not in (original_digest, raised_digest)
             assert main.validated is True
             views = preview.statement_views()
             assert EXTRA.strip() in views["upsert-rows"].statement.sql
@@ -67,7 +67,7 @@ class TestReviewApproveVerify:
             assert [m.services for m in edits] == [{"risk-worker"}, {"risk-worker"}]
 
             # Approve: the dialog starts on No; y approves this digest and runs it.
-            approved_digest = main.plan.digest
+            approved_digest = plan_of(main).digest
             await pilot.press("a")
             dialog = top(app)
             assert isinstance(dialog, YesNoDialog)

@@ -14,7 +14,7 @@ from core.loading import load_handoff
 from core.plan import build_plan
 from core.warehouse.config import Connection, TokenAuth
 from core.warehouse.secret import Secret
-from tests.tui.conftest import MakeApp, main_of, settle, top
+from tests.tui.conftest import MakeApp, main_of, plan_of, settle, top
 from tui.app import ImpactReviewApp
 from tui.context import AppContext
 from tui.screens.dialogs import EditActionDialog, ExportDialog, YesNoDialog
@@ -66,7 +66,7 @@ class TestEditing:
             await pilot.press("x")
             await settle(pilot)
             assert not main.review.service("checkout-api").written
-            assert [row.service_name for row in main.plan.rows] == ["risk-worker"]
+            assert [row.service_name for row in plan_of(main).rows] == ["risk-worker"]
             assert "excluded" in main.query_one(ServiceDetail).text
             await pilot.press("j", "j")
             assert main.selected == "checkout-playground"
@@ -77,7 +77,7 @@ class TestEditing:
             await pilot.press("k")
             await pilot.press("x")
             await settle(pilot)
-            assert main.plan.rows == ()
+            assert plan_of(main).rows == ()
             assert main.validated is False
             assert main.check_action("approve", ()) is None
             banner = str(main.query_one(ValidationBanner).render())
@@ -227,7 +227,7 @@ class TestNothingLost:
             exported = tmp_path / "annie-dbx-checkout-2044.reviewed.json"
             reloaded = load_handoff(exported)
             assert reloaded == main.review.reviewed_handoff()
-            assert build_plan(reloaded).digest == main.plan.digest
+            assert build_plan(reloaded).digest == plan_of(main).digest
 
     async def test_quit_asks_with_unapplied_edits(self, make_app: MakeApp) -> None:
         app = make_app()
@@ -263,7 +263,7 @@ class TestConveniences:
             await settle(pilot)
             await pilot.press("c")
             await settle(pilot)
-            assert app.clipboard == sql_script(main_of(app).plan)
+            assert app.clipboard == sql_script(plan_of(main_of(app)))
             assert any(n.title == "SQL copied" for n in app._notifications)
 
     async def test_help_screen(self, make_app: MakeApp) -> None:
