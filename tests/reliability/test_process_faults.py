@@ -5,7 +5,10 @@
 The CLI asks the server to hold each statement for up to 10 s, so a statement that finishes
 sooner is never seen RUNNING by the CLI: its run log shows the upsert `SUBMITTING` (the POST on
 its way) and then the answer. The kill point is therefore "the upsert was submitted"; with a
-0.5 s statement latency the warehouse is still holding it RUNNING when the signal lands.
+0.5 s statement latency the warehouse is still holding it RUNNING when the signal lands. Cases
+on a separate server accept either outcome of that race (0.2 s latency there), since the server
+may run what it was given after the client is gone (the Ctrl-C case keeps 0.5 s: it asserts
+the warning about the statement in flight).
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def test_cli_killed_while_a_served_warehouse_runs_the_merge(
 ) -> None:
     """The server outlives the client: the MERGE it was given may still commit after the client
     died. Running again upserts the same keys: never a duplicate."""
-    served = serve_factory("--faults", "latency=0.5")
+    served = serve_factory("--faults", "latency=0.2")
     home = tmp_path / "cli-home"
     process = start_cli(home, *APPLY, env=served.env(home))
     try:
@@ -108,7 +111,7 @@ def test_ctrl_c_during_the_upsert_exits_130_and_says_what_may_still_run(
     it cannot be cancelled: the embedded warehouse in the CLI's own process stops with it, but
     a separate server may still run it. The run log says so, and running again is safe."""
     home = tmp_path / "cli-home"
-    served = serve_factory("--faults", "latency=0.5") if where == "served" else None
+    served = serve_factory("--faults", "latency=0.2") if where == "served" else None
     if served is None:
         process = start_cli(home, *APPLY, "--warehouse", "local", "--faults", "latency=0.5")
         rows_of: Callable[[str], list[list[str | None]]] = lambda sql: local_sql(home, sql)  # noqa: E731
@@ -152,7 +155,7 @@ def test_the_warehouse_server_killed_and_restarted_mid_run(
     exactly the approved rows."""
     port = free_port()
     server_home = tmp_path / "server-home"
-    first = serve_factory("--faults", "latency=0.5", home=server_home, port=port)
+    first = serve_factory("--faults", "latency=0.2", home=server_home, port=port)
     home = tmp_path / "cli-home"
     env = first.env(home)
     process = start_cli(home, *APPLY, env=env)

@@ -32,6 +32,7 @@ from core.warehouse.config import Connection, OAuthM2MAuth, TokenAuth, resolve_c
 from core.warehouse.errors import ConfigError
 from core.warehouse.secret import Secret
 from tests.reliability.conftest import (
+    DATABRICKS_VARIABLES,
     DEMO,
     DEMO_REPORT,
     REPO,
@@ -39,6 +40,7 @@ from tests.reliability.conftest import (
     cli_env,
     run_cli,
 )
+from tui.cli import main
 from tui.screens.main import MainScreen
 
 WRONG_TOKEN = "dapi-not-the-right-token-7c1e5b2a9f"
@@ -70,11 +72,46 @@ class Haystack:
         return [label for label, text in self.texts.items() if any(n in text for n in needles)]
 
 
-def _cli(haystack: Haystack, label: str, home: Path, env: dict[str, str], *args: str) -> int:
-    completed = run_cli(home, *args, env=env)
-    haystack.add(f"{label} stdout", completed.stdout)
-    haystack.add(f"{label} stderr", completed.stderr)
-    return completed.returncode
+SUBPROCESS_FLOWS = {"apply", "apply (OAuth M2M)", "apply, MERGE fails", "apply, wrong token"}
+"""Flows run as real processes (what a terminal would show, logging included); the others run
+in this process through `tui.cli.main`, with their log records searched as well."""
+
+
+class Runner:
+    """Runs CLI flows and keeps everything they print in a Haystack."""
+
+    def __init__(
+        self,
+        haystack: Haystack,
+        home: Path,
+        capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        self.haystack = haystack
+        self.home = home
+        self.capsys = capsys
+        self.caplog = caplog
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, label: str, env: dict[str, str], *args: str) -> int:
+        if label in SUBPROCESS_FLOWS:
+            completed = run_cli(self.home, *args, env=env)
+            code, out, err = completed.returncode, completed.stdout, completed.stderr
+        else:
+            with self.monkeypatch.context() as patch, self.caplog.at_level(logging.DEBUG):
+                for name in DATABRICKS_VARIABLES:
+                    patch.delenv(name, raising=False)
+                for name, value in env.items():
+                    if name.startswith("DATABRICKS_") or name == "IMPACT_REVIEW_HOME":
+                        patch.setenv(name, value)
+                self.caplog.clear()
+                code = main(list(args))
+                self.haystack.add(f"{label} log", self.caplog.text)
+            out, err = self.capsys.readouterr()
+        self.haystack.add(f"{label} stdout", out)
+        self.haystack.add(f"{label} stderr", err)
+        return code
 
 
 @pytest.fixture
@@ -88,11 +125,16 @@ def servers(serve_factory: Callable[..., Served]) -> Iterator[dict[str, Served]]
 
 
 def test_every_cli_flow_keeps_the_token_and_client_secret_out_of_everything(
-    servers: dict[str, Served], tmp_path: Path
+    servers: dict[str, Served],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clean = servers["clean"]
     haystack = Haystack()
     home = tmp_path / "cli-home"
+    run = Runner(haystack, home, capsys, caplog, monkeypatch)
     token_env = clean.env(home)
     flows: list[tuple[str, dict[str, str], tuple[str, ...], int]] = [
         ("validate", token_env, ("validate", str(DEMO)), 0),
@@ -140,9 +182,7 @@ def test_every_cli_flow_keeps_the_token_and_client_secret_out_of_everything(
         ),
     ]
     for label, env, args, expected in flows:
-        assert _cli(haystack, label, home, env, *args) == expected, haystack.texts[
-            f"{label} stderr"
-        ]
+        assert run(label, env, *args) == expected, haystack.texts[f"{label} stderr"]
     files = haystack.add_tree("IMPACT_REVIEW_HOME", home)
     assert files >= 40, "payload files, run logs, approvals, results and verifications"
     for served in servers.values():
