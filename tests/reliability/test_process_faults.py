@@ -111,7 +111,7 @@ def test_ctrl_c_during_the_upsert_exits_130_and_says_what_may_still_run(
     it cannot be cancelled: the embedded warehouse in the CLI's own process stops with it, but
     a separate server may still run it. The run log says so, and running again is safe."""
     home = tmp_path / "cli-home"
-    served = serve_factory("--faults", "latency=0.2") if where == "served" else None
+    served = serve_factory("--faults", "latency=0.5") if where == "served" else None
     if served is None:
         process = start_cli(home, *APPLY, "--warehouse", "local", "--faults", "latency=0.5")
         rows_of: Callable[[str], list[list[str | None]]] = lambda sql: local_sql(home, sql)  # noqa: E731
