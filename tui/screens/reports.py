@@ -292,7 +292,8 @@ class ReportsScreen(Screen[None]):
             title="Verified" if verification.ok else "Mismatch",
             severity="information" if verification.ok else "error",
         )
-        self._list()
+        if self.autoload:
+            self._list()  # the list shows when each report was last verified
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
