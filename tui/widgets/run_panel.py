@@ -93,7 +93,7 @@ class StepsTable(StatusTable):
     """The five steps with state, statement id, elapsed time, attempts and rows affected."""
 
     def on_mount(self) -> None:
-        self.add_column("Step", key="step", width=34)
+        self.add_column("Step", key="step", width=36)
         self.add_column("State", key="state", width=10)
         self.add_column("Time", key="elapsed", width=6)
         self.add_column("Tries", key="attempts", width=5)
@@ -123,7 +123,7 @@ class StepsTable(StatusTable):
         if not self.row_count:
             return
         for column, cell in zip(self.columns, self._cells(step, row), strict=True):
-            self.update_cell(step.value, column, cell)
+            self.update_cell(step.value, column, cell, update_width=True)
 
 
 class VerificationTable(StatusTable):
@@ -148,7 +148,7 @@ class VerificationTable(StatusTable):
             self.add_row(*cells, key=check.service_name)
 
 
-def _clip(value: str, width: int = 48) -> str:
+def _clip(value: str, width: int = 32) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 

@@ -35,7 +35,8 @@ def risk_badge(level: RiskLevel) -> Content:
 
 
 def _field(label: str, value: str | Content) -> Content:
-    return Content.assemble((f"{label}  ", LABEL), value, "\n")
+    # The label sits on its own line: values are long and often unbreakable (table names).
+    return Content.assemble((label, LABEL), "\n", value, "\n")
 
 
 class ServiceDetail(VerticalScroll, can_focus=True):
@@ -149,4 +150,4 @@ class ServiceDetail(VerticalScroll, can_focus=True):
                 pieces.append(Content.styled(f"● {name} (firing)", "bold $text-error"))
             else:
                 pieces.append(Content(name))
-        return Content(" · ").join(pieces)
+        return Content("\n").join(pieces)
