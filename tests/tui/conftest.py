@@ -62,10 +62,15 @@ def make_app(demo: Handoff, context: AppContext) -> MakeApp:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Let every worker finish (or end cancelled) and every message be handled."""
+    """Let every worker finish (or end cancelled), every message be handled, and the review
+    screen's plan be validated (its first preview waits for the first frame)."""
     with contextlib.suppress(WorkerCancelled):
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    app = pilot.app
+    if isinstance(app, ImpactReviewApp) and app.screen_stack:
+        main = app.main_screen
+        await until(pilot, lambda: main.validated is not None)
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], within: float = 20) -> None:
