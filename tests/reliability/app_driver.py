@@ -27,6 +27,7 @@ from tests.conftest import DEMO
 from tui.app import ImpactReviewApp
 from tui.context import AppContext
 from tui.screens.main import MainScreen
+from tui.widgets.impact_tree import ImpactTree
 
 ACTION_SUFFIX = " and page payments-platform"
 
@@ -43,6 +44,17 @@ async def _settle(pilot: Pilot[None]) -> None:
     with contextlib.suppress(WorkerCancelled):
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def _cursor_on(tree: ImpactTree) -> str | None:
+    node = tree.cursor_node
+    return node.data.service if node is not None and node.data is not None else None
+
+
+async def _select(pilot: Pilot[None], main: MainScreen, name: str) -> None:
+    main.select_service(name)
+    tree = main.query_one(ImpactTree)
+    await _until(pilot, lambda: main.selected == name and _cursor_on(tree) == name)
 
 
 async def drive(faults: str) -> None:
@@ -62,9 +74,14 @@ async def drive(faults: str) -> None:
         await _settle(pilot)
         main = app.screen_stack[0]
         assert isinstance(main, MainScreen)
-        main.select_service("risk-worker")
+        # The tree places its cursor on the first service once it has its lines; wait for
+        # that, so a selection made here is not moved back by it.
+        tree = main.query_one(ImpactTree)
+        await _until(pilot, lambda: _cursor_on(tree) == "checkout-api")
+        await _select(pilot, main, "risk-worker")
         await pilot.press("r")
-        main.select_service("checkout-api")
+        await _until(pilot, lambda: main.review.service("risk-worker").risk_level.value == "high")
+        await _select(pilot, main, "checkout-api")
         await pilot.press("e")
         await pilot.press(*ACTION_SUFFIX)
         await pilot.press("ctrl+s")
