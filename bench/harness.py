@@ -195,7 +195,9 @@ class Results:
             f"duckdb {env['duckdb']}",
             f"- Inputs: `impact-review synth --services N --seed {env['seed']}` "
             f"(sizes: {env['sizes']}); repetitions: {env['repetitions']}",
-            f"- Run on {env['date']} in {env['duration_s']:.0f} s",
+            f"- Run on {env['date']} in {env['duration_s']:.0f} s; 1-minute load average "
+            f"{env.get('load_average', 'unknown')} (other work on the machine slows every "
+            "figure; compare figures with their baselines from the same run)",
             "",
             "| Figure | Input | Median | Baseline | vs baseline | Target | Verdict |",
             "|---|---|---:|---:|---:|---|---|",
