@@ -15,6 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widget import Widget
 
 from tui.keymap import KEYS, KeySpec, Scope, display_keys
+from tui.text import line
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -86,15 +87,19 @@ class ReviewCommands(Provider):
                 continue
             reviewed = main.graph.index.service(review, service.name)
             state = reviewed.risk_level.value if reviewed.written else "skipped"
-            help_text = f"{service.owner_team} · {state}"
-            yield f"Jump to {service.name}", help_text, partial(main.select_service, service.name)
+            help_text = f"{line(service.owner_team)} · {state}"
+            yield (
+                f"Jump to {line(service.name)}",
+                help_text,
+                partial(main.select_service, service.name),
+            )
             count += 1
             if large and count >= MAX_SERVICE_HITS:
                 break
         owners = sorted({service.owner_team for service in review.handoff.services})
         for owner in owners[:MAX_SERVICE_HITS]:
             yield (
-                f"Filter by owner {owner}",
+                f"Filter by owner {line(owner)}",
                 "Show only this team's services in the tree",
                 partial(main.filter_tree, owner),
             )

@@ -20,6 +20,7 @@ from tui.context import AppContext
 from tui.keymap import bindings
 from tui.messages import VerificationDone
 from tui.session import open_app_session
+from tui.text import line
 from tui.widgets.run_panel import StatusTable, VerificationTable
 
 if TYPE_CHECKING:
@@ -239,11 +240,11 @@ class ReportsScreen(Screen[None]):
             component = "status--ok" if report.last_verification_ok else "status--bad"
             verified = table.styled(f"{mark} {_short_time(report.last_verified)}", component)
         return [
-            Text(report.report_id),
+            Text(line(report.report_id)),
             Text(str(report.rows), justify="right"),
             Text(_short_time(report.generated_at)),
             Text(_short_time(report.reviewed_at)),
-            Text(report.reviewed_by or ""),
+            Text(line(report.reviewed_by or "")),
             verified,
         ]
 
@@ -257,7 +258,7 @@ class ReportsScreen(Screen[None]):
         table = self.query_one("#report-rows", StatusTable)
         table.clear()
         for row in message.rows:
-            table.add_row(*(Text((row.get(name) or "")[:120]) for name in DISPLAY_COLUMNS))
+            table.add_row(*(Text(line(row.get(name) or "")[:120]) for name in DISPLAY_COLUMNS))
         table.border_title = f"Rows of {message.report_id}"
         table.display = True
         self.query_one("#report-verification").display = False

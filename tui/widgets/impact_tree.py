@@ -21,6 +21,7 @@ from core.review import Review
 from tui.impact_graph import ImpactGraph, NodeRef
 from tui.keymap import bindings
 from tui.messages import ServiceSelected
+from tui.text import line
 
 PAGE_SIZE = 500
 """Services added per page; the rest wait behind a 'show more' line."""
@@ -232,6 +233,10 @@ class ImpactTree(Tree[NodeRef]):
 
     # -- labels ---------------------------------------------------------------------------
 
+    def process_label(self, label: str | Text) -> Text:
+        # Names come from the handoff: never parse them as markup.
+        return Text(line(label)) if isinstance(label, str) else label
+
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
 
@@ -253,12 +258,12 @@ class ImpactTree(Tree[NodeRef]):
         elif ref.kind == "more":
             label = Text(ref.text, self._style("impact-tree--dim"))
         else:
-            label = Text(ref.text)
+            label = Text(line(ref.text))
             if ref.firing:
                 label = Text.assemble(("● ", self._style("impact-tree--firing")), label)
                 label.stylize(self._style("impact-tree--firing"))
             if ref.detail:
-                label.append(f"  {ref.detail}", self._style("impact-tree--detail"))
+                label.append(f"  {line(ref.detail)}", self._style("impact-tree--detail"))
         label.stylize(style)
         return Text.assemble(prefix, label)
 
@@ -266,16 +271,17 @@ class ImpactTree(Tree[NodeRef]):
         service = self.graph.index.service(self.review, name)
         edited = self.review.edited_fields(name)
         if not service.written:
-            label = Text(name, self._style("impact-tree--dim"))
-            label.append(f"  skipped: {service.skip_reason}", self._style("impact-tree--dim"))
+            label = Text(line(name), self._style("impact-tree--dim"))
+            reason = line(service.skip_reason or "")
+            label.append(f"  skipped: {reason}", self._style("impact-tree--dim"))
             if edited:
                 label.append(" ✎", self._style("impact-tree--edited"))
             return label
         level = service.risk_level
-        label = Text(name)
+        label = Text(line(name))
         label.append("  ")
         label.append(f" {level.value.upper()} ", self._style(RISK_CLASSES[level]))
-        label.append(f"  {service.owner_team}", self._style("impact-tree--detail"))
+        label.append(f"  {line(service.owner_team)}", self._style("impact-tree--detail"))
         if edited:
             label.append(" ✎", self._style("impact-tree--edited"))
         return label

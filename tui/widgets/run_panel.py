@@ -29,6 +29,7 @@ from core.events import (
 )
 from core.steps import Step
 from core.verification import DISPLAY_COLUMNS, RowStatus, Verification
+from tui.text import line
 
 STATE_CLASSES = {
     StepState.WAITING: "status--muted",
@@ -143,7 +144,7 @@ class VerificationTable(StatusTable):
             verdict = check.status.value
             if check.differences:
                 verdict += ": " + ", ".join(d.column for d in check.differences)
-            cells = [Text(_clip(value)) for value in check.shown]
+            cells = [Text(_clip(line(value))) for value in check.shown]
             cells.append(self.styled(verdict, ROW_CLASSES[check.status]))
             self.add_row(*cells, key=check.service_name)
 
@@ -200,12 +201,14 @@ class RunPanel(Vertical):
         self.query_one(StepsTable).show(step, row)
 
     def _log(self, elapsed_s: float, message: str, component: str = "") -> None:
-        line = Text(f"{elapsed_s:6.2f}s  ", style="dim")
+        entry = Text(f"{elapsed_s:6.2f}s  ", style="dim")
         if component:
-            line.append(message, self.query_one(StepsTable).get_component_rich_style(component))
+            entry.append(
+                line(message), self.query_one(StepsTable).get_component_rich_style(component)
+            )
         else:
-            line.append(message)
-        self.query_one(RichLog).write(line)
+            entry.append(line(message))
+        self.query_one(RichLog).write(entry)
 
     def tick(self) -> None:
         """Advance the running step's elapsed time between events (display only)."""

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from core.handoff import RiskLevel
 from core.review import Review
 from tui.impact_graph import ImpactGraph
+from tui.text import block, line
 
 RISK_STYLES = {
     RiskLevel.LOW: "bold $text-success on $success-muted",
@@ -36,7 +37,8 @@ def risk_badge(level: RiskLevel) -> Content:
 
 def _field(label: str, value: str | Content) -> Content:
     # The label sits on its own line: values are long and often unbreakable (table names).
-    return Content.assemble((label, LABEL), "\n", value, "\n")
+    shown = block(value) if isinstance(value, str) else value
+    return Content.assemble((label, LABEL), "\n", shown, "\n")
 
 
 class ServiceDetail(VerticalScroll, can_focus=True):
@@ -87,7 +89,7 @@ class ServiceDetail(VerticalScroll, can_focus=True):
         generated = report.generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         trigger = report.trigger
         return Content.assemble(
-            (report.title, "bold $text-primary"),
+            (line(report.title), "bold $text-primary"),
             "\n",
             (f"{report.id} · generated {generated}", "$text-muted"),
             "\n\n",
@@ -97,7 +99,8 @@ class ServiceDetail(VerticalScroll, can_focus=True):
             _field("Investigation", report.investigation),
             _field(
                 "Trigger",
-                f"{trigger.pipeline}: {trigger.failure}; proposed: {trigger.proposed_action}",
+                f"{line(trigger.pipeline)}: {line(trigger.failure)}; proposed: "
+                f"{line(trigger.proposed_action)}",
             ),
             _field("Target table", report.target_table),
             _field("Services", f"{written} written, {len(services) - written} skipped"),
@@ -110,17 +113,26 @@ class ServiceDetail(VerticalScroll, can_focus=True):
         service = self.graph.index.service(review, name)
         original = self.graph.index.original(name)
         edited = review.edited_fields(name)
-        heading: list[str | Content | tuple[str, str]] = [(service.name, "bold $text-primary")]
+        heading: list[str | Content | tuple[str, str]] = [
+            (line(service.name), "bold $text-primary")
+        ]
         if service.written:
             heading += ["  ", risk_badge(service.risk_level)]
             if "risk_level" in edited:
                 heading += [("  ✎ ", EDITED), (f"was {original.risk_level.value}", WAS)]
         status = "production" if service.production else "non-production"
-        write = "written to the table" if service.written else f"skipped: {service.skip_reason}"
+        write = (
+            "written to the table"
+            if service.written
+            else f"skipped: {line(service.skip_reason or '')}"
+        )
         parts: list[str | Content | tuple[str, str]] = [
             *heading,
             "\n",
-            (f"{service.owner_team} · namespace {service.namespace} · {status} · ", "$text-muted"),
+            (
+                f"{line(service.owner_team)} · namespace {line(service.namespace)} · {status} · ",
+                "$text-muted",
+            ),
             (write, EDITED if "included" in edited else "$text-muted"),
             "\n\n",
             _field("Depends on", service.depends_on),
@@ -133,9 +145,9 @@ class ServiceDetail(VerticalScroll, can_focus=True):
         ]
         if "recommended_action" in edited:
             parts += [("  ✎ edited", EDITED)]
-        parts += ["\n", (service.recommended_action, "$text")]
+        parts += ["\n", (block(service.recommended_action), "$text")]
         if "recommended_action" in edited:
-            parts += ["\n", ("was: ", WAS), (original.recommended_action, WAS)]
+            parts += ["\n", ("was: ", WAS), (block(original.recommended_action), WAS)]
         if not original.production:
             parts += ["\n\n", ("Non-production services are never written.", "$text-muted")]
         return Content.assemble(*parts)
@@ -147,7 +159,7 @@ class ServiceDetail(VerticalScroll, can_focus=True):
         for name in names:
             firing = self.graph.monitor_firing(name)
             if firing:
-                pieces.append(Content.styled(f"● {name} (firing)", "bold $text-error"))
+                pieces.append(Content.styled(f"● {line(name)} (firing)", "bold $text-error"))
             else:
-                pieces.append(Content(name))
+                pieces.append(Content(line(name)))
         return Content("\n").join(pieces)
