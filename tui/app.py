@@ -70,6 +70,10 @@ class ImpactReviewApp(App[None]):
         for problem in self.config_problems:
             self.notify(problem, title="Config file", severity="warning", timeout=8)
 
+    async def on_unmount(self) -> None:
+        if self.context.sessions is not None:
+            await self.context.sessions.close()
+
     def action_help(self) -> None:
         """Show every key (from the keymap, with the user's remapping)."""
         from tui.screens.help import HelpScreen

@@ -14,6 +14,7 @@ from core.warehouse.config import Connection
 
 if TYPE_CHECKING:
     from core.embedded import FaultProfile
+    from tui.session import SessionHolder
 
 
 def _now() -> datetime:
@@ -48,6 +49,8 @@ class AppContext:
     """Tick the running step's elapsed time between events (off for snapshots)."""
     cursor_blink: bool = True
     """Blink text cursors (off for snapshots)."""
+    sessions: SessionHolder | None = field(default=None, repr=False)
+    """The app's shared warehouse session (opened on first use, closed when the app ends)."""
 
     @property
     def warehouse_text(self) -> str:

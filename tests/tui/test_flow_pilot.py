@@ -119,6 +119,10 @@ class TestReviewApproveVerify:
             await pilot.press("v")
             await settle(pilot)
             assert not main.busy
+            # One warehouse session served the run, the reports and both verifications.
+            sessions = main.context.sessions
+            assert sessions is not None and sessions.opened == 1
+        assert sessions._session is None  # closed with the app
 
 
 class TestRunFailures:

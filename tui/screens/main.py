@@ -560,14 +560,14 @@ class MainScreen(Screen[None]):
         """Open a session, run the plan with events, and report how it ended."""
         from core.executor import ApprovalMismatch, PlanRefused, run_plan
         from core.warehouse.errors import WarehouseError
-        from tui.session import open_app_session
+        from tui.session import app_session
 
         def emit(event: RunEvent) -> None:
 
             self.post_message(RunEventReceived(event))
 
         try:
-            async with open_app_session(self.context) as session:
+            async with app_session(self.context) as session:
                 finished = await run_plan(
                     plan, approval, session, on_event=emit, home=self.context.home
                 )
@@ -681,10 +681,10 @@ class MainScreen(Screen[None]):
     async def _verify(self, report_id: str, table: str) -> None:
         from core.executor import PlanRefused, verify_report
         from core.warehouse.errors import WarehouseError
-        from tui.session import open_app_session
+        from tui.session import app_session
 
         try:
-            async with open_app_session(self.context) as session:
+            async with app_session(self.context) as session:
                 verification = await verify_report(
                     report_id, table, session, home=self.context.home
                 )

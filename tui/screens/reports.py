@@ -19,7 +19,7 @@ from core.verification import DISPLAY_COLUMNS, Verification
 from tui.context import AppContext
 from tui.keymap import bindings
 from tui.messages import VerificationDone
-from tui.session import open_app_session
+from tui.session import app_session
 from tui.text import line
 from tui.widgets.run_panel import StatusTable, VerificationTable
 
@@ -158,7 +158,7 @@ class ReportsScreen(Screen[None]):
         from core.warehouse.errors import WarehouseError
 
         try:
-            async with open_app_session(self.context) as session:
+            async with app_session(self.context) as session:
                 reports = await list_reports(self.table, session, home=self.context.home)
         except (WarehouseError, OSError, ValueError) as error:
             self.post_message(ReportsListed(None, str(error)))
@@ -171,7 +171,7 @@ class ReportsScreen(Screen[None]):
         from core.warehouse.errors import WarehouseError
 
         try:
-            async with open_app_session(self.context) as session:
+            async with app_session(self.context) as session:
                 rows = await read_report_rows(report_id, self.table, session)
         except (WarehouseError, OSError, ValueError) as error:
             self.post_message(RowsRead(report_id, None, str(error)))
@@ -184,7 +184,7 @@ class ReportsScreen(Screen[None]):
         from core.warehouse.errors import WarehouseError
 
         try:
-            async with open_app_session(self.context) as session:
+            async with app_session(self.context) as session:
                 verification = await verify_report(
                     report_id, self.table, session, home=self.context.home
                 )

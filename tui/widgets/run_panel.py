@@ -315,7 +315,7 @@ def outcome_content(event: RunFinished) -> Content:
     if event.outcome is Outcome.CANCELED:
         return Content.assemble(
             ("■ Canceled", "bold $text-warning"),
-            ": the in-flight statement was cancelled on the warehouse; "
+            ": a cancel was sent for the statement in flight and no further step ran; "
             "approve again to finish (the write is idempotent)",
         )
     failure = event.failure
