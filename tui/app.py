@@ -28,6 +28,8 @@ class ImpactReviewApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(bindings("app"))
     """Help, quit, screenshot, light/dark and the key panel (ids `app.*`)."""
     COMMANDS = App.COMMANDS | {ReviewCommands}
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Dialogs tighten their padding on short terminals (24 rows)."""
 
     def __init__(
         self,

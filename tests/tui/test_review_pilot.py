@@ -272,7 +272,9 @@ class TestConveniences:
             await settle(pilot)
             await pilot.press("question_mark")
             assert isinstance(top(app), HelpScreen)
-            text = str(top(app).query_one("#help-text").render())
+            help_screen = top(app)
+            assert isinstance(help_screen, HelpScreen)
+            text = help_screen.text
             assert "Approve" in text and "Cycle the selected service's risk" in text
             await pilot.press("escape")
             await pilot.press("f1")

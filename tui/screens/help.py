@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -30,6 +30,12 @@ INTRO = (
 )
 
 
+REMAP_NOTE = (
+    "Remap any key by the id shown after it, in the config file's [keymap] table, e.g. "
+    '"review.approve" = "ctrl+a" (config.toml under IMPACT_REVIEW_HOME, or $IMPACT_REVIEW_CONFIG).'
+)
+
+
 def help_content(keymap: Mapping[str, str] | None = None) -> Content:
     """The help text: an introduction, then each section's keys."""
     parts: list[Content] = [Content.styled(INTRO, "$text-muted"), Content("")]
@@ -44,16 +50,11 @@ def help_content(keymap: Mapping[str, str] | None = None) -> Content:
                     (f"  {keys:<14}", "bold $text-accent"),
                     (f"{spec.description:<14}", "bold"),
                     (spec.tooltip, "$text-muted"),
+                    (f"  {spec.id}", "$text-muted italic"),
                 )
             )
         parts.append(Content(""))
-    parts.append(
-        Content.styled(
-            "Remap any key by its id in the config file's [keymap] table, e.g. "
-            '"review.approve" = "ctrl+a". Ids are listed in the key panel (f2).',
-            "$text-muted",
-        )
-    )
+    parts.append(Content.styled(REMAP_NOTE, "$text-muted"))
     return Content("\n").join(parts)
 
 
@@ -72,7 +73,30 @@ class HelpScreen(ModalScreen[None]):
             dialog.border_title = "impact-review · keys"
             dialog.border_subtitle = "esc closes"
             with VerticalScroll(can_focus=True, id="help-scroll"):
-                yield Static(help_content(self.keymap), id="help-text")
+                yield Static(Content.styled(INTRO, "$text-muted"), classes="help-intro")
+                for scope, title in SECTIONS:
+                    yield Static(
+                        Content.styled(title, "bold $text-primary"), classes="help-section"
+                    )
+                    with Grid(classes="help-keys"):
+                        for spec in KEYS:
+                            if spec.scope != scope:
+                                continue
+                            yield Static(
+                                Content.styled(display_keys(spec, self.keymap), "bold $text-accent")
+                            )
+                            yield Static(Content.styled(spec.description, "bold"))
+                            yield Static(
+                                Content.assemble(
+                                    spec.tooltip, (f"  {spec.id}", "$text-muted italic")
+                                )
+                            )
+                yield Static(Content.styled(REMAP_NOTE, "$text-muted"), classes="help-intro")
+
+    @property
+    def text(self) -> str:
+        """Everything the help shows, as plain text (tests read it)."""
+        return help_content(self.keymap).plain
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()

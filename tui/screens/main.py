@@ -501,7 +501,7 @@ class MainScreen(Screen[None]):
             return
         risk = plan.highest_risk
         body = Content.assemble(
-            (f"Write {len(plan.rows)} row(s) to the impact table?\n\n", "bold"),
+            (f"Write {len(plan.rows)} row(s) to the impact table?\n", "bold"),
             ("Warehouse     ", "bold $text-muted"),
             (self.context.warehouse_text, "bold"),
             "\n",
@@ -522,10 +522,9 @@ class MainScreen(Screen[None]):
             "\n",
             ("Digest\n", "bold $text-muted"),
             (f"sha256:{plan.digest}", "bold"),
-            "\n\n",
+            "\n",
             (
-                "The statements run in order; the rows are then read back and verified. "
-                "Only this exact digest may run.",
+                "Only this exact digest runs; the rows are then read back and verified.",
                 "$text-muted",
             ),
         )
