@@ -195,3 +195,31 @@ class TestRunFailures:
             main.workers.cancel_group(main, "run")
             await settle(pilot)
             assert not main.running
+
+
+class TestReverifyDrift:
+    """Rows changed in the table after review show up as tampered on re-verification."""
+
+    async def test_tampered_row(self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            main = main_of(app)
+            await pilot.press("a", "y")
+            await settle(pilot)
+            sessions = main.context.sessions
+            assert sessions is not None
+            session = await sessions.get()
+            await session.client.execute(
+                "UPDATE workspace.default.anyshift_production_impact_reports "
+                "SET risk_level = 'low' WHERE service_name = 'risk-worker'"
+            )
+            await pilot.press("v")
+            await settle(pilot)
+            table = main.query_one(VerificationTable)
+            verification = table.verification
+            assert verification is not None and not verification.ok
+            statuses = {check.service_name: check.status for check in verification.checks}
+            assert statuses == {"checkout-api": RowStatus.MATCH, "risk-worker": RowStatus.TAMPERED}
+            summary = str(main.query_one(RunPanel).query_one("#run-summary").render())
+            assert "MISMATCH" in summary and "1 tampered" in summary

@@ -101,8 +101,13 @@ class ReportsScreen(Screen[None]):
         rows.display = False
         self.query_one("#report-verification").display = False
         table.focus()
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.autoload:
             self.action_refresh()
+
+    def _theme_changed(self, theme: object) -> None:
+        # The list's cells hold resolved colours: rebuild them in the new theme's.
+        self.call_after_refresh(self._fill_reports)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("show_rows", "verify"):
@@ -210,10 +215,8 @@ class ReportsScreen(Screen[None]):
             return
         selected = self._selected()
         self.reports = message.reports
+        self._fill_reports()
         table = self.query_one("#reports-table", StatusTable)
-        table.clear()
-        for report in self.reports:
-            table.add_row(*self._report_cells(report), key=report.report_id)
         if not self.reports:
             self._say(
                 Content.styled(
@@ -230,6 +233,15 @@ class ReportsScreen(Screen[None]):
                 f"{len(self.reports)} report(s). enter shows rows · v re-verifies", "$text-muted"
             )
         )
+
+    def _fill_reports(self) -> None:
+        table = self.query_one("#reports-table", StatusTable)
+        row = table.cursor_row
+        table.clear()
+        for report in self.reports:
+            table.add_row(*self._report_cells(report), key=report.report_id)
+        if self.reports:
+            table.move_cursor(row=min(max(row, 0), len(self.reports) - 1))
 
     def _report_cells(self, report: ReportSummary) -> list[Text]:
         table = self.query_one("#reports-table", StatusTable)

@@ -76,6 +76,16 @@ class StatusTable(DataTable[Text]):
         """`text` in a state colour."""
         return Text(text, self.get_component_rich_style(component, partial=True))
 
+    def on_mount(self) -> None:
+        # Cells hold resolved colours: paint them again when the theme changes.
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: object) -> None:
+        self.call_after_refresh(self.restyle)
+
+    def restyle(self) -> None:
+        """Re-create the coloured cells from the data they show (after a theme change)."""
+
 
 @dataclass(frozen=True)
 class StepRow:
@@ -94,6 +104,8 @@ class StepsTable(StatusTable):
     """The five steps with state, statement id, elapsed time, attempts and rows affected."""
 
     def on_mount(self) -> None:
+        super().on_mount()
+        self._shown: dict[Step, StepRow] = {}
         self.add_column("Step", key="step", width=36)
         self.add_column("State", key="state", width=10)
         self.add_column("Time", key="elapsed", width=6)
@@ -123,20 +135,28 @@ class StepsTable(StatusTable):
         """Update one step's line."""
         if not self.row_count:
             return
+        self._shown[step] = row
         for column, cell in zip(self.columns, self._cells(step, row), strict=True):
             self.update_cell(step.value, column, cell, update_width=True)
+
+    def restyle(self) -> None:
+        for step, row in list(self._shown.items()):
+            self.show(step, row)
 
 
 class VerificationTable(StatusTable):
     """The verification table of the original write-up, plus each row's verdict."""
 
     def on_mount(self) -> None:
+        super().on_mount()
+        self.verification: Verification | None = None
         for name in DISPLAY_COLUMNS:
             self.add_column(name, key=name)
         self.add_column("match", key="match")
 
     def show(self, verification: Verification | None) -> None:
         """Show the verdict on every row (clears the table for None)."""
+        self.verification = verification
         self.clear()
         if verification is None:
             return
@@ -147,6 +167,9 @@ class VerificationTable(StatusTable):
             cells = [Text(_clip(line(value))) for value in check.shown]
             cells.append(self.styled(verdict, ROW_CLASSES[check.status]))
             self.add_row(*cells, key=check.service_name)
+
+    def restyle(self) -> None:
+        self.show(self.verification)
 
 
 def _clip(value: str, width: int = 32) -> str:
