@@ -52,7 +52,7 @@ def test_app_killed_mid_upsert_keeps_the_draft_and_a_rerun_writes_the_review(
     impact_home: Path,
 ) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.app_driver", "latency=0.5"],
+        [sys.executable, "-m", "tests.reliability.app_driver", "latency=0.3"],
         cwd=REPO,
         env=cli_env(impact_home),
         stdin=subprocess.DEVNULL,

@@ -97,3 +97,15 @@ def test_the_totals_are_the_counts_of_what_is_checked() -> None:
     fixed = re.findall(r"^\d+\. ", bugs, re.MULTILINE)
     assert _total("bugs found") == len(fixed) + 1
     assert f"({len(fixed)} fixed, 1 reported as a strict xfail)" in DOC
+
+
+def test_the_example_counts_are_the_settings() -> None:
+    roundtrip = (HERE / "test_roundtrip_property.py").read_text(encoding="utf-8")
+    policy = (HERE / "test_sql_policy.py").read_text(encoding="utf-8")
+    for source, count, shown in [
+        (roundtrip, 30, "| 30 handoffs of 1-3 services |"),
+        (roundtrip, 60, "| 60 |"),
+        (policy, 150, "(150 examples)"),
+    ]:
+        assert f"max_examples={count}," in source
+        assert shown in DOC

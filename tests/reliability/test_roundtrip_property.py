@@ -160,7 +160,7 @@ def test_arbitrary_text_in_every_field_round_trips_exactly(
     warehouse.http.event_hooks["request"].append(posted)
 
     @settings(
-        max_examples=40,
+        max_examples=30,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
