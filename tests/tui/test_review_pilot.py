@@ -145,9 +145,9 @@ class TestNavigation:
             await pilot.press("slash")
             box = main.query_one("#filter", Input)
             assert box.has_focus and box.display
-            await pilot.press(*"payments")
+            await pilot.press(*"pay")
             assert list(tree.service_nodes) == ["checkout-api"]
-            await pilot.press("ctrl+u", *"freshness")
+            await pilot.press("ctrl+u", *"fresh")
             assert list(tree.service_nodes) == ["checkout-api", "risk-worker"]
             await pilot.press("ctrl+u", *"risk")
             assert list(tree.service_nodes) == ["risk-worker"]
