@@ -56,6 +56,8 @@ SYNC_PLAN_LIMIT = 300
 """Up to this many services the first plan is built before the first frame; above it, in a
 thread once the tree shows (a 10,000-service plan takes a second or two to render cold)."""
 
+RISK_ORDER = {level: rank for rank, level in enumerate(RiskLevel)}
+
 EDIT_ACTIONS = frozenset({"cycle_risk", "set_risk", "edit_action", "toggle_included"})
 """Actions that change the review; they need a selected service and no run in flight."""
 
@@ -99,6 +101,7 @@ class MainScreen(Screen[None]):
         """Digest of the last plan that was written and verified."""
         self.draft_saved = False
         self._ticker: Timer | None = None
+        self._risk_cache: tuple[Plan, RiskLevel | None] | None = None
 
     @property
     def review(self) -> Review:
@@ -264,27 +267,43 @@ class MainScreen(Screen[None]):
                 Content.styled(f"Building the plan · {self.context.warehouse_text}", "$text-muted")
             )
             return
-        risk = plan.highest_risk
-        parts: list[str | Content | tuple[str, str]] = [
-            (f"{len(plan.rows)} row(s)", "bold"),
-            f" → {plan.target_table}",
-        ]
+        risk = self._highest_risk(plan)
+        parts: list[str | Content | tuple[str, str]] = []
+        if self.running:
+            parts += [("running", "bold $text-warning"), ("  ", "")]
+        if self.issues is None:
+            parts += [("… validating", "$text-muted")]
+        elif self.issues:
+            parts += [("✗ invalid", "bold $text-error")]
+        else:
+            parts += [("✓ ", "bold $text-success"), (f"sha256:{plan.short_digest}", "")]
+        parts += [("  ", ""), (f"{len(plan.rows)} row(s)", "bold")]
         if risk is not None:
             parts += ["  ", risk_badge(risk)]
-        if self.issues is None:
-            parts += [("  … validating", "$text-muted")]
-        elif self.issues:
-            parts += [("  ✗ invalid", "bold $text-error")]
-        else:
-            parts += [("  ✓ ", "bold $text-success"), (f"sha256:{plan.short_digest}", "")]
-        parts += [("  · ", "$text-muted"), (self.context.warehouse_text, "$text-muted")]
         edits = len(self.review.changes())
         if edits:
             saved = " (draft saved)" if self.draft_saved else ""
-            parts += [("  · ", "$text-muted"), (f"{edits} edit(s){saved}", "$text-accent")]
-        if self.running:
-            parts += [("  · ", "$text-muted"), ("running", "bold $text-warning")]
+            parts += [("  ", ""), (f"{edits} edit(s){saved}", "$text-accent")]
+        parts += [
+            ("  → ", "$text-muted"),
+            plan.target_table,
+            ("  on ", "$text-muted"),
+            (self.context.warehouse_text, "$text-muted"),
+        ]
         self.query_one("#status-bar", Static).update(Content.assemble(*parts))
+
+    def _highest_risk(self, plan: Plan) -> RiskLevel | None:
+        """The plan's highest risk, computed once per plan (linear, for large reports)."""
+        cached = self._risk_cache
+        if cached is not None and cached[0] is plan:
+            return cached[1]
+        risk = max(
+            (s.risk_level for s in plan.handoff.services if s.written),
+            key=RISK_ORDER.__getitem__,
+            default=None,
+        )
+        self._risk_cache = (plan, risk)
+        return risk
 
     # -- bindings -------------------------------------------------------------------------
 
