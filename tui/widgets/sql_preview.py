@@ -177,7 +177,9 @@ class PreviewPane(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="preview-tabs", initial="tab-sql"):
             with TabPane("SQL", id="tab-sql"), VerticalScroll(id="sql-scroll", can_focus=True):
-                yield ValidationBanner(id="validation")
+                yield ValidationBanner(
+                    Content.styled("… building the plan", "$text-muted"), id="validation"
+                )
                 yield VerticalScroll(id="statements", can_focus=False)
             with TabPane("Runbook", id="tab-runbook"), VerticalScroll(can_focus=True):
                 yield Static(id="runbook-text")
