@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
 import subprocess
 import sys
@@ -38,7 +39,11 @@ from tests.reliability.conftest import (
     REPO,
     Served,
     cli_env,
+    free_port,
+    kill_group,
     run_cli,
+    start_cli,
+    wait_for,
 )
 from tui.cli import main
 from tui.screens.main import MainScreen
@@ -429,3 +434,25 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool], within: float
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await pilot.pause(0.02)
+
+
+def test_web_serves_the_app_on_loopback_by_default(tmp_path: Path) -> None:
+    """`impact-review web` (the app in a browser, able to approve writes) listens on 127.0.0.1
+    unless told otherwise."""
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("needs /proc/net/tcp to see where it listens")
+    port = free_port()
+    process = start_cli(tmp_path, "web", "--port", str(port))
+    try:
+        wait_for(
+            lambda: bool(_listening_addresses(port)) or process.poll() is not None,
+            "impact-review web to listen",
+        )
+        assert process.poll() is None, process.communicate()
+        assert _listening_addresses(port) == {"127.0.0.1"}
+    finally:
+        kill_group(process, signal.SIGTERM)
+        try:
+            process.wait(20)
+        finally:
+            kill_group(process)
