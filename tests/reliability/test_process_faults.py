@@ -149,12 +149,13 @@ def test_ctrl_c_during_the_upsert_exits_130_and_says_what_may_still_run(
     assert report_keys(rows_of) == APPROVED
 
 
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["crash", "graceful"])
 def test_the_warehouse_server_killed_and_restarted_mid_run(
-    serve_factory: Callable[..., Served], tmp_path: Path
+    stop: signal.Signals, serve_factory: Callable[..., Served], tmp_path: Path
 ) -> None:
-    """SIGKILL the server while the CLI's upsert is in flight, start it again on the same port
-    and data. The CLI either reconnects and finishes (the POST never reached the old server) or
-    stops with exit 3 saying the statement may have run; either way, running again leaves
+    """Stop the server (SIGKILL: a crash; SIGTERM: a graceful stop) while the CLI's upsert is
+    in flight, start it again on the same port and data. The CLI either reconnects and finishes
+    or stops with exit 3 saying the statement may have run; either way, running again leaves
     exactly the approved rows."""
     port = free_port()
     server_home = tmp_path / "server-home"
@@ -164,7 +165,7 @@ def test_the_warehouse_server_killed_and_restarted_mid_run(
     process = start_cli(home, *APPLY, env=env)
     try:
         wait_for(upsert_in_flight(home, "SUBMITTING"), "the upsert to be submitted")
-        first.stop(signal.SIGKILL)
+        first.stop(stop)
         second = serve_factory(home=server_home, port=port)
         assert second.token == first.token, "the restarted server keeps its credentials"
         out, err = process.communicate(timeout=120)
