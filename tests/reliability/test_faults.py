@@ -89,7 +89,7 @@ async def test_rate_limit_and_unavailable_storms_are_ridden_out(
 ) -> None:
     plan = build_plan(DEMO_HANDOFF)
     posted = PostedStatements()
-    async with _session(impact_home, faults) as session:
+    async with _session(impact_home, faults, poll_min_s=0.02) as session:
         session.http.event_hooks["request"].append(posted)
         finished = await run_plan(plan, _approve(plan), session, home=impact_home)
         session.http.event_hooks["request"].remove(posted)
@@ -134,10 +134,10 @@ async def test_a_warehouse_pending_longer_than_the_wait_timeout_is_polled_not_re
     impact_home: Path,
 ) -> None:
     """The server holds each submission for the shortest real wait (5 s); the warehouse stays
-    STARTING (statements PENDING) a little longer, so the client must poll."""
+    STARTING (statements PENDING) half a second longer, so the client must poll."""
     plan = build_plan(DEMO_HANDOFF)
     posted = PostedStatements()
-    async with _session(impact_home, FaultProfile(cold_start_s=5.3), wait_timeout_s=5) as session:
+    async with _session(impact_home, FaultProfile(cold_start_s=5.5), wait_timeout_s=5) as session:
         session.http.event_hooks["request"].append(posted)
         finished = await run_plan(plan, _approve(plan), session, home=impact_home)
         session.http.event_hooks["request"].remove(posted)
