@@ -340,3 +340,14 @@ class TestValidationErrors:
             assert "not valid" in banner and "read-only system catalog" in banner
             await pilot.press("a")
             assert top(app) is main
+
+
+class TestEarlyJump:
+    """A jump requested before the tree's first cursor placement is not undone by it."""
+
+    async def test_jump_before_first_placement(self, make_app: MakeApp) -> None:
+        app = make_app()
+        async with app.run_test(size=(120, 36)) as pilot:
+            main_of(app).select_service("checkout-playground")
+            await settle(pilot)
+            assert main_of(app).selected == "checkout-playground"

@@ -63,6 +63,8 @@ class ImpactTree(Tree[NodeRef]):
         self._more: TreeNode[NodeRef] | None = None
         self._last_service: str | None = None
         self._starting_at: str | None = None
+        self._moves = 0
+        """Cursor moves requested so far (a queued move runs only if it is the latest)."""
         self._build_spine(chain)
         self.initial_service: str | None = next(iter(self.service_nodes), None)
         """Where the cursor starts. The screen shows it from the first frame, so highlights on
@@ -131,11 +133,15 @@ class ImpactTree(Tree[NodeRef]):
     def move_to(self, node: TreeNode[NodeRef]) -> None:
         """Move the cursor to a node that may have been added just now.
 
-        A new node has no line until the tree rebuilds its lines on the next refresh.
+        A new node has no line until the tree rebuilds its lines on the next refresh. Only the
+        latest request counts: a jump made before the first placement is not undone by it.
         """
-        self.call_after_refresh(self._move_now, node)
+        self._moves += 1
+        self.call_after_refresh(self._move_now, node, self._moves)
 
-    def _move_now(self, node: TreeNode[NodeRef]) -> None:
+    def _move_now(self, node: TreeNode[NodeRef], request: int) -> None:
+        if request != self._moves:
+            return
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
         # The line may not have changed while the node on it did (after filtering).
