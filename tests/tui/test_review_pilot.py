@@ -17,7 +17,7 @@ from core.warehouse.secret import Secret
 from tests.tui.conftest import MakeApp, main_of, plan_of, settle, top
 from tui.app import ImpactReviewApp
 from tui.context import AppContext
-from tui.screens.dialogs import EditActionDialog, ExportDialog, YesNoDialog
+from tui.screens.dialogs import EditActionDialog, ErrorDialog, ExportDialog, YesNoDialog
 from tui.screens.help import HelpScreen
 from tui.widgets.impact_tree import ImpactTree
 from tui.widgets.service_detail import ServiceDetail
@@ -351,3 +351,21 @@ class TestEarlyJump:
             main_of(app).select_service("checkout-playground")
             await settle(pilot)
             assert main_of(app).selected == "checkout-playground"
+
+
+class TestNoWarehouse:
+    """Without a usable warehouse the review still works and approve explains why it cannot."""
+
+    async def test_approve_explains_the_configuration_problem(self, make_app: MakeApp) -> None:
+        app = make_app(connection=None, connection_error="no SQL warehouse id configured")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("4")
+            await pilot.press("a")
+            dialog = top(app)
+            assert isinstance(dialog, ErrorDialog)
+            assert dialog.message == "no SQL warehouse id configured"
+            await pilot.press("escape")
+            assert top(app) is main_of(app)
+            await pilot.press("v")
+            assert isinstance(top(app), ErrorDialog)
