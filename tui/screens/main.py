@@ -396,7 +396,9 @@ class MainScreen(Screen[None]):
         tree = self.query_one(ImpactTree)
         count = tree.apply_filter(event.value)
         total = len(self.review.handoff.services)
-        tree.border_subtitle = f"{count:,} of {total:,}" if event.value.strip() else ""
+        self.query_one("#tree-pane").border_subtitle = (
+            f"{count:,} of {total:,}" if event.value.strip() else ""
+        )
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
