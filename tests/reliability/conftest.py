@@ -96,6 +96,39 @@ def run_cli(
     )
 
 
+@dataclass(frozen=True)
+class Completed:
+    """How a CLI run ended: exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+InProcessCli = Callable[..., Completed]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> InProcessCli:
+    """`impact-review ARGS` run in this process (`tui.cli.main`) with the Databricks settings
+    and IMPACT_REVIEW_HOME of `env`: what a child process would do, without starting one."""
+    from tui.cli import main
+
+    def run(*args: str, env: dict[str, str]) -> Completed:
+        with monkeypatch.context() as patch:
+            for name in DATABRICKS_VARIABLES:
+                patch.delenv(name, raising=False)
+            for name, value in env.items():
+                if name.startswith("DATABRICKS_") or name == "IMPACT_REVIEW_HOME":
+                    patch.setenv(name, value)
+            capsys.readouterr()
+            code = main(list(args))
+        out, err = capsys.readouterr()
+        return Completed(code, out, err)
+
+    return run
+
+
 def run_dirs(home: Path, report_id: str = DEMO_REPORT) -> list[Path]:
     """Run folders of a report, oldest first."""
     base = home / "reports" / report_id

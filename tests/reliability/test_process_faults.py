@@ -30,13 +30,14 @@ from tests.reliability.conftest import (
     DEMO,
     DEMO_REPORT,
     DEMO_SERVICES,
+    InProcessCli,
     Served,
+    cli_env,
     free_port,
     kill_group,
     local_sql,
     log_events,
     report_keys,
-    run_cli,
     run_dirs,
     start_cli,
     upsert_in_flight,
@@ -58,7 +59,7 @@ def _assert_log_is_whole_lines(run_dir: Path) -> None:
     assert len(log_events(run_dir)) == len(text.splitlines())
 
 
-def test_cli_killed_during_the_upsert_then_run_again(impact_home: Path) -> None:
+def test_cli_killed_during_the_upsert_then_run_again(impact_home: Path, cli: InProcessCli) -> None:
     process = start_cli(impact_home, *APPLY, "--warehouse", "local", "--faults", "latency=0.5")
     try:
         wait_for(upsert_in_flight(impact_home, "SUBMITTING"), "the upsert to be submitted")
@@ -79,15 +80,15 @@ def test_cli_killed_during_the_upsert_then_run_again(impact_home: Path) -> None:
     assert report_keys(rows_of) in ([], APPROVED)
     assert approved_rows(DEMO_REPORT, impact_home) is None, "no upsert is on record"
 
-    again = run_cli(impact_home, *APPLY, "--warehouse", "local")
+    again = cli(*APPLY, "--warehouse", "local", env=cli_env(impact_home))
     assert again.returncode == 0, again.stderr
     assert report_keys(rows_of) == APPROVED
-    verified = run_cli(impact_home, "verify", DEMO_REPORT, "--warehouse", "local")
+    verified = cli("verify", DEMO_REPORT, "--warehouse", "local", env=cli_env(impact_home))
     assert verified.returncode == 0 and "verified: 2 match" in verified.stdout
 
 
 def test_cli_killed_while_a_served_warehouse_runs_the_merge(
-    serve_factory: Callable[..., Served], tmp_path: Path
+    serve_factory: Callable[..., Served], tmp_path: Path, cli: InProcessCli
 ) -> None:
     """The server outlives the client: the MERGE it was given may still commit after the client
     died. Running again upserts the same keys: never a duplicate."""
@@ -100,7 +101,7 @@ def test_cli_killed_while_a_served_warehouse_runs_the_merge(
         process.wait(30)
     finally:
         kill_group(process)
-    again = run_cli(home, *APPLY, env=served.env(home))
+    again = cli(*APPLY, env=served.env(home))
     assert again.returncode == 0, again.stderr
     assert report_keys(served.sql) == APPROVED
     assert "verified: 2 match" in again.stdout
@@ -108,7 +109,7 @@ def test_cli_killed_while_a_served_warehouse_runs_the_merge(
 
 @pytest.mark.parametrize("where", ["local", "served"])
 def test_ctrl_c_during_the_upsert_exits_130_and_says_what_may_still_run(
-    where: str, serve_factory: Callable[..., Served], tmp_path: Path
+    where: str, serve_factory: Callable[..., Served], tmp_path: Path, cli: InProcessCli
 ) -> None:
     """Ctrl-C while the upsert's POST is held by the server. The statement has no id yet, so
     it cannot be cancelled: the embedded warehouse in the CLI's own process stops with it, but
@@ -144,14 +145,15 @@ def test_ctrl_c_during_the_upsert_exits_130_and_says_what_may_still_run(
         assert report_keys(rows_of) == [], "the in-process warehouse stopped with the CLI"
     else:
         assert report_keys(rows_of) in ([], APPROVED)
-    again = run_cli(home, *APPLY, *(["--warehouse", "local"] if served is None else []), env=env)
+    local = ["--warehouse", "local"] if served is None else []
+    again = cli(*APPLY, *local, env=env or cli_env(home))
     assert again.returncode == 0, again.stderr
     assert report_keys(rows_of) == APPROVED
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["crash", "graceful"])
 def test_the_warehouse_server_killed_and_restarted_mid_run(
-    stop: signal.Signals, serve_factory: Callable[..., Served], tmp_path: Path
+    stop: signal.Signals, serve_factory: Callable[..., Served], tmp_path: Path, cli: InProcessCli
 ) -> None:
     """Stop the server (SIGKILL: a crash; SIGTERM: a graceful stop) while the CLI's upsert is
     in flight, start it again on the same port and data. The CLI either reconnects and finishes
@@ -182,7 +184,7 @@ def test_the_warehouse_server_killed_and_restarted_mid_run(
         assert "may have run" in failure["message"]
         assert "may have run" in err
     assert report_keys(second.sql) in ([], APPROVED), "the table survived the crash"
-    again = run_cli(home, *APPLY, env=env)
+    again = cli(*APPLY, env=env)
     assert again.returncode == 0, again.stderr
     assert report_keys(second.sql) == APPROVED
 
@@ -192,13 +194,13 @@ def test_the_demo_handoff_is_what_these_cases_apply() -> None:
 
 
 def test_apply_while_another_process_holds_the_embedded_warehouse(
-    serve_factory: Callable[..., Served], impact_home: Path
+    serve_factory: Callable[..., Served], impact_home: Path, cli: InProcessCli
 ) -> None:
     """`warehouse serve` (or another apply, or the app) has the embedded warehouse's data open:
     a second process cannot open it, and says so in one line with exit 3, writing nothing."""
     serve_factory(home=impact_home)
     for args in (APPLY, ("verify", DEMO_REPORT), ("reports",)):
-        completed = run_cli(impact_home, *args, "--warehouse", "local")
+        completed = cli(*args, "--warehouse", "local", env=cli_env(impact_home))
         assert completed.returncode == 3, completed.stderr
         assert "Traceback" not in completed.stderr
         (line,) = completed.stderr.splitlines()
