@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -245,7 +246,7 @@ async def test_cancel_during_a_long_statement_cancels_it_and_writes_nothing(
             if event.state == "RUNNING":
                 running.set()
 
-    faults = FaultProfile(statement_latency_s=0.5)
+    faults = FaultProfile(statement_latency_s=1.0)
     async with _session(impact_home, faults, wait_timeout_s=0, poll_min_s=0.02) as session:
         task = asyncio.create_task(
             run_plan(plan, _approve(plan), session, on_event=watch, home=impact_home)
@@ -256,7 +257,15 @@ async def test_cancel_during_a_long_statement_cancels_it_and_writes_nothing(
             await task
         statement_id = seen[-1].statement_id
         assert statement_id is not None
-        status = await session.client.statement_status(statement_id)
+        # The cancel request was answered before the task ended; the statement's worker
+        # thread then stops on its own time: wait (bounded) for a final state.
+        deadline = time.monotonic() + 30
+        while (status := await session.client.statement_status(statement_id)).state in {
+            "PENDING",
+            "RUNNING",
+        }:
+            assert time.monotonic() < deadline, "the statement never stopped"
+            await asyncio.sleep(0.01)
     async with _session(impact_home) as session:
         keys = await _keys(session, plan.target_table)
     assert status.state == "CANCELED"
