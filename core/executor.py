@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,28 +78,13 @@ async def open_run_session(
     faults: FaultProfile | None = None,
     home: Path | None = None,
 ) -> AsyncIterator[Session]:
-    """A warehouse session configured for runs (resolving the connection if none is given).
-
-    An embedded warehouse that cannot start (another process holds its data) is a
-    WarehouseError like any unavailable warehouse, not the embedded engine's own exception."""
-    async with AsyncExitStack() as stack:
-        try:
-            session = await stack.enter_async_context(
-                open_session(
-                    connection or resolve_connection(),
-                    faults=faults,
-                    home=home,
-                    wait_timeout_s=WAIT_TIMEOUT_S,
-                )
-            )
-        except Exception as error:
-            from core.embedded.sql_errors import StatementError  # loaded: the engine raised it
-
-            if not isinstance(error, StatementError):
-                raise
-            raise WarehouseError(
-                error.message, error_code=error.error_code, sql_state=error.sql_state
-            ) from None
+    """A warehouse session configured for runs (resolving the connection if none is given)."""
+    async with open_session(
+        connection or resolve_connection(),
+        faults=faults,
+        home=home,
+        wait_timeout_s=WAIT_TIMEOUT_S,
+    ) as session:
         yield session
 
 

@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -46,6 +47,16 @@ ReportId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"),
 ]
+
+
+def _reject_timestamp_numbers(value: object) -> object:
+    # pydantic reads a JSON number as Unix seconds; the format says an ISO-8601 string.
+    if isinstance(value, (int, float)):
+        raise ValueError("must be an ISO-8601 date-time string with a zone, not a number")
+    return value
+
+
+DateTime = Annotated[AwareDatetime, BeforeValidator(_reject_timestamp_numbers)]
 TableName = Annotated[
     str,
     StringConstraints(
@@ -128,7 +139,7 @@ class Report(HandoffModel):
     """The report's identity and the context a reviewer reads first."""
 
     id: ReportId = Field(description="Stable report id; one row per (id, service) in the table.")
-    generated_at: AwareDatetime = Field(description="When the graph was captured (with a zone).")
+    generated_at: DateTime = Field(description="When the graph was captured (with a zone).")
     request: Text = Field(description="The plain-English request that started the workflow.")
     title: NonBlank = Field(
         description="Short title, e.g. 'checkout feature pipeline remediation'."

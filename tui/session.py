@@ -4,7 +4,7 @@ Runs, verifications and the reports screen share it, the way a reviewer's sessio
 warehouse stays up between statements; opening one per operation would also restart the
 embedded warehouse (and its simulated cold start) every time.
 
-`core.executor.open_run_session` asks the warehouse to hold each statement for up to 30 s, which
+`core.executor.open_run_session` asks the warehouse to hold each statement for up to 10 s, which
 is right for the CLI (one request for a fast statement) but leaves a status pane blank until
 the statement ends. The app submits asynchronously (`wait_timeout` 0s) and polls with capped
 backoff instead, so every PENDING and RUNNING state the warehouse reports reaches the screen.

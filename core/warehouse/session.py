@@ -23,7 +23,7 @@ import httpx
 
 from core.warehouse.client import StatementClient
 from core.warehouse.config import Connection, EmbeddedAuth, TokenAuth
-from core.warehouse.errors import ConfigError
+from core.warehouse.errors import ConfigError, WarehouseError
 from core.warehouse.httpclient import open_http_client
 from core.warehouse.secret import Secret
 
@@ -63,10 +63,9 @@ async def open_session(
         embedded: EmbeddedWarehouse | None = None
         effective = connection
         if connection.kind == "local":
-            from core.embedded import EmbeddedWarehouse
             from core.home import impact_home
 
-            embedded = EmbeddedWarehouse(home if home is not None else impact_home(), faults=faults)
+            embedded = _start_embedded(home if home is not None else impact_home(), faults)
             stack.push_async_callback(embedded.aclose)
             if isinstance(connection.auth, EmbeddedAuth):
                 effective = replace(connection, auth=TokenAuth(Secret(embedded.token)))
@@ -84,3 +83,17 @@ async def open_session(
             poll_max_s=poll_max_s,
         )
         yield Session(connection=connection, client=client, http=http, embedded=embedded)
+
+
+def _start_embedded(home: Path, faults: FaultProfile | None) -> EmbeddedWarehouse:
+    """Start the in-process warehouse; one that cannot (another process holds its data) is a
+    WarehouseError like any unavailable warehouse, not the engine's own exception."""
+    from core.embedded import EmbeddedWarehouse
+    from core.embedded.sql_errors import StatementError
+
+    try:
+        return EmbeddedWarehouse(home, faults=faults)
+    except StatementError as error:
+        raise WarehouseError(
+            error.message, error_code=error.error_code, sql_state=error.sql_state
+        ) from None

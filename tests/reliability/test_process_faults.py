@@ -209,14 +209,6 @@ def test_apply_while_another_process_holds_the_embedded_warehouse(
     assert run_dirs(impact_home) == [], "no run was started"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/warehouse/session.py (open_session) lets core/embedded's StatementError "
-    "[EMBEDDED_WAREHOUSE_BUSY] escape when another process holds the embedded warehouse's data, "
-    "instead of a WarehouseError; core/executor.open_run_session now translates it for the CLI, "
-    "but tui/session.SessionHolder.get does not, so the app's run and verify workers end in "
-    "ERROR ('The run stopped: ...') instead of their 'Run not started' path",
-)
 async def test_a_busy_embedded_warehouse_is_a_warehouse_error_for_every_caller(
     serve_factory: Callable[..., Served], impact_home: Path
 ) -> None:
