@@ -205,7 +205,7 @@ async def test_cancel_during_a_long_statement_cancels_it_server_side(
         ):
             upsert_running.set()
 
-    async with open_local(FaultProfile(statement_latency_s=30.0)) as session:
+    async with open_local(FaultProfile(statement_latency_s=3.0)) as session:
         session.client.wait_timeout_s = 0
         task = asyncio.create_task(run_plan(demo_plan, approve(demo_plan), session, on_event=watch))
         await asyncio.wait_for(upsert_running.wait(), timeout=60)

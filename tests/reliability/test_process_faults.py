@@ -117,7 +117,7 @@ def test_ctrl_c_during_the_upsert_exits_130_and_says_what_may_still_run(
     home = tmp_path / "cli-home"
     served = serve_factory("--faults", "latency=0.8") if where == "served" else None
     if served is None:
-        process = start_cli(home, *APPLY, "--warehouse", "local", "--faults", "latency=1")
+        process = start_cli(home, *APPLY, "--warehouse", "local", "--faults", "latency=2")
         rows_of: Callable[[str], list[list[str | None]]] = lambda sql: local_sql(home, sql)  # noqa: E731
         env = None
     else:
@@ -126,6 +126,7 @@ def test_ctrl_c_during_the_upsert_exits_130_and_says_what_may_still_run(
         rows_of = served.sql
     try:
         wait_for(upsert_in_flight(home, "SUBMITTING"), "the upsert to be submitted")
+        assert process.poll() is None, "the CLI finished before it could be interrupted"
         kill_group(process, signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
