@@ -32,6 +32,8 @@ def _reject_unwritable(value: str) -> str:
     # Spark reads a NUL escape followed by digits as an octal escape; no real text needs NUL.
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    if value.isascii():  # constant time in CPython; most text is ASCII and needs no encoding
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
