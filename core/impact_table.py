@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
+from json.encoder import encode_basestring
 
 from core.handoff import Handoff, Service
 
@@ -97,9 +99,10 @@ class ImpactRow:
             return self.content_hash
         return self.values[CONTENT_COLUMNS.index(column)]
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        return content_hash(dict(zip(CONTENT_COLUMNS, self.values, strict=True)))
+        """Computed once per row (rows are immutable; the renderer and verification both ask)."""
+        return _hash_values(self.values)
 
 
 def to_milliseconds(value: datetime) -> datetime:
@@ -122,11 +125,52 @@ def _canonical(value: CellValue) -> object:
     return value
 
 
+def canonical_json(content: dict[str, CellValue]) -> str:
+    """The canonical JSON the content hash covers, by definition: the content columns as an
+    object with sorted keys, `ensure_ascii=False`, separators `,` and `:`."""
+    canonical = {name: _canonical(content[name]) for name in CONTENT_COLUMNS}
+    return json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def content_hash(content: dict[str, CellValue]) -> str:
     """SHA-256 (hex) of the canonical JSON of the content columns."""
-    canonical = {name: _canonical(content[name]) for name in CONTENT_COLUMNS}
-    encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return _hash_values(tuple(content[name] for name in CONTENT_COLUMNS))
+
+
+_SORTED_COLUMNS = tuple(sorted(range(len(CONTENT_COLUMNS)), key=lambda i: CONTENT_COLUMNS[i]))
+"""Positions of CONTENT_COLUMNS in sorted-key order."""
+_MEMBER_PREFIXES = tuple(
+    ("{" if rank == 0 else ",") + encode_basestring(CONTENT_COLUMNS[i]) + ":"
+    for rank, i in enumerate(_SORTED_COLUMNS)
+)
+
+
+def _json_value(value: CellValue) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if isinstance(value, datetime):
+        return encode_basestring(canonical_timestamp(value))
+    return "[" + ",".join(map(encode_basestring, value)) + "]"
+
+
+def _canonical_json_of(values: tuple[CellValue, ...]) -> str:
+    """`canonical_json` of the content values in CONTENT_COLUMNS order, written member by member
+    with the encoder `json.dumps` itself uses for strings (a test holds the two together): it
+    skips building a dict and sorting it on every row."""
+    parts = [
+        prefix + _json_value(values[i])
+        for prefix, i in zip(_MEMBER_PREFIXES, _SORTED_COLUMNS, strict=True)
+    ]
+    parts.append("}")
+    return "".join(parts)
+
+
+def _hash_values(values: tuple[CellValue, ...]) -> str:
+    if len(values) != len(CONTENT_COLUMNS):
+        raise ValueError(f"expected {len(CONTENT_COLUMNS)} content values, got {len(values)}")
+    return hashlib.sha256(_canonical_json_of(values).encode("utf-8")).hexdigest()
 
 
 def row_for(handoff: Handoff, service: Service) -> ImpactRow:

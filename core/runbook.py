@@ -15,9 +15,40 @@ from core.steps import Step
 REQUIRED_ENVIRONMENT = ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_SQL_WAREHOUSE_ID")
 
 
+class _VisibleCharacters(dict[int, str]):
+    """A `str.translate` table filled on first use: each character maps to itself when it is
+    printable (or the space), otherwise to its escape as `repr` shows it."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        shown = char if char.isprintable() or char == " " else repr(char)[1:-1]
+        self[code] = shown
+        return shown
+
+
+_VISIBLE = _VisibleCharacters()
+
+
+_CHUNK = 64
+
+
 def one_line(text: str) -> str:
-    """Text with newlines, tabs and other control characters shown as escapes."""
-    return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
+    """Text with newlines, tabs and other control characters shown as escapes.
+
+    Most text has none (`str.isprintable` counts the space as printable), so it is checked whole
+    first. Otherwise its lines are joined by a visible `\\n`, and each line is checked in chunks:
+    only a chunk holding such a character is mapped, character by character, by `str.translate`
+    through a table of the characters seen so far."""
+    if text.isprintable():
+        return text
+    return "\\n".join(_visible_line(line) for line in text.split("\n"))
+
+
+def _visible_line(line: str) -> str:
+    if line.isprintable():
+        return line
+    chunks = (line[start : start + _CHUNK] for start in range(0, len(line), _CHUNK))
+    return "".join(chunk if chunk.isprintable() else chunk.translate(_VISIBLE) for chunk in chunks)
 
 
 def tool_version() -> str:

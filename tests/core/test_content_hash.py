@@ -1,0 +1,59 @@
+"""The content hash is the SHA-256 of the canonical JSON defined by `canonical_json`, however it
+is computed: row by row, for hostile text, timestamps, arrays and NULLs."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.impact_table import (
+    COLUMNS,
+    CONTENT_COLUMNS,
+    CellValue,
+    ColumnType,
+    ImpactRow,
+    canonical_json,
+    content_hash,
+    rows_for,
+)
+from core.loading import load_handoff
+from tests.conftest import DEMO
+
+TYPES = {column.name: column.type for column in COLUMNS}
+TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=30) | st.sampled_from(
+    ["", "\\", '"', "\n", "\x00", "\u2028", "😀", "é", "</script>", "\x7f"]
+)
+TIMES = st.datetimes(
+    min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+) | st.datetimes(timezones=st.just(timezone(timedelta(hours=-7))))
+
+
+def _value(column: str) -> st.SearchStrategy[CellValue]:
+    kind = TYPES[column]
+    if kind is ColumnType.TIMESTAMP:
+        return st.none() | TIMES
+    if kind is ColumnType.STRING_ARRAY:
+        return st.lists(TEXT, max_size=4).map(tuple)
+    return st.none() | TEXT
+
+
+ROW_VALUES = st.tuples(*(_value(column) for column in CONTENT_COLUMNS))
+
+
+@given(ROW_VALUES)
+def test_the_hash_is_the_sha256_of_the_canonical_json(values: tuple[CellValue, ...]) -> None:
+    content = dict(zip(CONTENT_COLUMNS, values, strict=True))
+    expected = hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    assert content_hash(content) == expected
+    assert ImpactRow(values).content_hash == expected
+
+
+def test_a_known_row_keeps_its_hash() -> None:
+    """Saved tables hold these hashes: the canonical form must never drift."""
+    row = rows_for(load_handoff(DEMO))[0]
+    content = {name: row.get(name) for name in CONTENT_COLUMNS}
+    assert canonical_json(content).startswith('{"active_monitors":[')
+    assert row.content_hash == hashlib.sha256(canonical_json(content).encode()).hexdigest()
