@@ -32,6 +32,7 @@ from core.embedded.translate import (
     Step,
     catalog_alias,
     catalog_from_alias,
+    plan,
 )
 
 __all__ = ["Cancelled", "Engine"]
@@ -41,6 +42,16 @@ _LONG = wire_types.ColumnType("BIGINT", "LONG")
 _STRING = wire_types.ColumnType("STRING", "STRING")
 _BOOLEAN = wire_types.ColumnType("BOOLEAN", "BOOLEAN")
 _HIDDEN_SCHEMAS = ("main", "information_schema", "pg_catalog")
+_SAME_ON_BOTH_PATHS = frozenset(
+    {
+        "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE",
+        "DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
+        "TABLE_OR_VIEW_NOT_FOUND",
+        "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+    }
+)
+"""Failures a scanned VALUES list words exactly as the general path does (tests pin each);
+any other failure of a scanned statement is run again on the general path for its wording."""
 
 
 class Cancelled(Exception):
@@ -146,6 +157,45 @@ class Engine:
 
     # -- running -------------------------------------------------------------------------------
 
+    def run_statement(
+        self,
+        statement: str,
+        *,
+        catalog: str | None = None,
+        schema: str | None = None,
+        parameters: tuple[Parameter, ...] = (),
+        row_limit: int | None = None,
+        byte_limit: int | None = None,
+        cancelled: threading.Event | None = None,
+        on_cursor: Callable[[duckdb.DuckDBPyConnection | None], None] = lambda _: None,
+        scan_values: bool = True,
+    ) -> ResultSet:
+        """Translate and run one statement; raise `StatementError` or `Cancelled`.
+
+        A MERGE whose VALUES list was scanned (see `core.embedded.bulk_values`) and failed is
+        run again without scanning, unless its failure is one both paths word alike: DuckDB
+        words some errors after the expression that failed, which differs between the paths,
+        and nothing was committed."""
+        by_name = {p.name: p for p in parameters}
+        planned = plan(
+            statement,
+            catalog=catalog,
+            schema=schema,
+            parameters=parameters,
+            scan_values=scan_values,
+        )
+        limits = {"row_limit": row_limit, "byte_limit": byte_limit}
+        try:
+            return self.run(planned, by_name, cancelled=cancelled, on_cursor=on_cursor, **limits)
+        except StatementError as error:
+            if not planned.bulk_parameters or error.error_class in _SAME_ON_BOTH_PATHS:
+                raise
+        del planned  # its columns can be large
+        general = plan(
+            statement, catalog=catalog, schema=schema, parameters=parameters, scan_values=False
+        )
+        return self.run(general, by_name, cancelled=cancelled, on_cursor=on_cursor, **limits)
+
     def run(
         self,
         plan: Plan,
@@ -211,10 +261,11 @@ class Engine:
         cancelled: threading.Event,
     ) -> ResultSet:
         assert plan.main is not None
-        values = {name: parameters[name].value for name in plan.parameter_types}
+        given = {name: parameters[name].value for name in plan.parameter_types}
+        values: dict[str, object] = {**given, **plan.bulk_parameters}
         in_transaction = bool(plan.before or plan.merge_check)
         try:
-            self._check_parameters(cursor, plan, values)
+            self._check_parameters(cursor, plan, given)
             if in_transaction:
                 cursor.execute("BEGIN TRANSACTION")
             for step in plan.before:
@@ -409,9 +460,7 @@ class _nothing:
         return None
 
 
-def _execute(
-    cursor: duckdb.DuckDBPyConnection, step: Step, values: Mapping[str, str | None]
-) -> None:
+def _execute(cursor: duckdb.DuckDBPyConnection, step: Step, values: Mapping[str, object]) -> None:
     if step.parameters:
         cursor.execute(step.sql, {name: values[name] for name in step.parameters})
     else:

@@ -30,7 +30,7 @@ from core.embedded.engine import Cancelled, Engine
 from core.embedded.faults import FaultProfile
 from core.embedded.results import ResultSet
 from core.embedded.sql_errors import StatementError
-from core.embedded.translate import Parameter, plan
+from core.embedded.translate import Parameter
 
 __all__ = ["State", "Statement", "StatementStore", "Submission", "WarehouseStartup"]
 
@@ -256,15 +256,11 @@ class StatementStore:
                     "pattern.",
                     error_code="INTERNAL_ERROR",
                 )
-            statement_plan = plan(
+            result = self._engine.run_statement(
                 submission.statement,
                 catalog=submission.catalog,
                 schema=submission.schema,
                 parameters=submission.parameters,
-            )
-            result = self._engine.run(
-                statement_plan,
-                {p.name: p for p in submission.parameters},
                 row_limit=submission.row_limit,
                 byte_limit=submission.byte_limit,
                 cancelled=cancelled,

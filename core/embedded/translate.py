@@ -13,6 +13,9 @@ and the parameters it binds. The rewrite works on the AST, never on text:
   Databricks dialect; `TIMESTAMP` is `TIMESTAMPTZ` and the session zone is UTC, as on the API;
 - PRIMARY KEY / FOREIGN KEY / UNIQUE constraints are dropped: Delta records but never enforces
   them, DuckDB would.
+
+A MERGE whose source is a big VALUES list of plain literals is not parsed whole: see
+`core.embedded.bulk_values`; its rows reach DuckDB as list parameters (`Plan.bulk_parameters`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sqlglot
 from sqlglot import TokenType, exp
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
 
+from core.embedded import bulk_values
 from core.embedded.sql_errors import StatementError, quote_name
 
 __all__ = [
@@ -113,6 +117,8 @@ class Plan:
     show_schema: str | None = None
     like: str | None = None
     if_exists: bool = False
+    bulk_parameters: Mapping[str, list[Any]] = field(default_factory=dict)
+    """Parameters holding the columns of a scanned VALUES list (bound as DuckDB lists)."""
 
 
 _SIMPLE_NAME = re.compile(r"^[a-z0-9_]+$")
@@ -212,8 +218,12 @@ def plan(
     catalog: str | None = None,
     schema: str | None = None,
     parameters: tuple[Parameter, ...] = (),
+    scan_values: bool = True,
 ) -> Plan:
-    """Translate one Databricks SQL statement; raise `StatementError` when it would fail."""
+    """Translate one Databricks SQL statement; raise `StatementError` when it would fail.
+
+    `scan_values` False always parses the whole statement (the general path the fast path of
+    `core.embedded.bulk_values` is tested against)."""
     names = [p.name for p in parameters]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -224,10 +234,21 @@ def plan(
         )
     current_catalog = (catalog or DEFAULT_CATALOG).strip() or DEFAULT_CATALOG
     current_schema = (schema or DEFAULT_SCHEMA).strip() or DEFAULT_SCHEMA
+    by_name = {p.name: p for p in parameters}
+    if scan_values and (scanned := bulk_values.split(statement)) is not None:
+        try:
+            planner = _Planner(current_catalog, current_schema, by_name, scanned)
+            return planner.plan(_parse(scanned.skeleton))
+        except (StatementError, _NotScannable):
+            pass  # the general path decides, and words any error about the whole statement
     tree = _parse(statement)
     if isinstance(tree, exp.Command):
         return _plan_command(tree, current_catalog, current_schema)
-    return _Planner(current_catalog, current_schema, {p.name: p for p in parameters}).plan(tree)
+    return _Planner(current_catalog, current_schema, by_name).plan(tree)
+
+
+class _NotScannable(Exception):
+    """The skeleton of a scanned statement is not a MERGE reading the list as its source."""
 
 
 def _parse(statement: str) -> exp.Expression:
@@ -270,13 +291,21 @@ def _first_word(statement: str) -> str:
 
 
 class _Planner:
-    def __init__(self, catalog: str, schema: str, parameters: Mapping[str, Parameter]) -> None:
+    def __init__(
+        self,
+        catalog: str,
+        schema: str,
+        parameters: Mapping[str, Parameter],
+        scanned: bulk_values.BulkValues | None = None,
+    ) -> None:
         self.catalog = catalog
         self.schema = schema
         self.parameters = parameters
+        self.scanned = scanned
         self.catalogs: dict[str, None] = {}
         self.tables: dict[str, str] = {}
         self.parameter_types: dict[str, str] = {}
+        self.bulk_parameters: dict[str, list[Any]] = {}
 
     def plan(self, tree: exp.Expression) -> Plan:
         kind = self._kind(tree)
@@ -292,6 +321,8 @@ class _Planner:
                 "its own session.",
             )
         _name_projections(tree)
+        if self.scanned is not None:
+            self._bind_scanned_values(tree, self.scanned)
         nodes = _Nodes(tree)  # one walk: statements can hold hundreds of thousands of nodes
         self._qualify(tree, nodes)
         self._drop_unenforced_constraints(tree)
@@ -315,6 +346,7 @@ class _Planner:
             merge_check=merge_check,
             parameter_types=dict(self.parameter_types),
             tables=dict(self.tables),
+            bulk_parameters=self.bulk_parameters,
         )
 
     def _kind(self, tree: exp.Expression) -> Kind:
@@ -407,9 +439,31 @@ class _Planner:
 
     # -- parameters ----------------------------------------------------------------------------
 
+    def _bind_scanned_values(self, tree: exp.Expression, scanned: bulk_values.BulkValues) -> None:
+        """Put a subquery unnesting one list parameter per column where the VALUES list was."""
+        using = tree.args.get("using") if isinstance(tree, exp.Merge) else None
+        found = [
+            table
+            for table in tree.find_all(exp.Table)
+            if table.name == bulk_values.PLACEHOLDER_TABLE and not table.args.get("db")
+        ]
+        if using is None or len(found) != 1 or not any(node is found[0] for node in using.walk()):
+            raise _NotScannable
+        table = found[0]
+        projections: list[exp.Expr] = []
+        for number, column in enumerate(scanned.columns):
+            projection = _unnested(column.kind, f"{bulk_values.BULK_PREFIX}{number}")
+            projections.append(exp.alias_(projection, f"col{number}"))
+            if column.kind is not bulk_values.CellKind.NULL:
+                self.bulk_parameters[f"{bulk_values.BULK_PREFIX}{number}"] = column.values
+        rows = exp.Subquery(this=exp.Select(expressions=projections), alias=table.args.get("alias"))
+        table.replace(rows)
+
     def _bind_parameters(self, nodes: _Nodes) -> None:
         for marker in nodes.of(exp.Placeholder):
             name = marker.name
+            if name in self.bulk_parameters:
+                continue
             if not name or name == "?":
                 raise StatementError.unbound_parameter("?")
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
@@ -471,6 +525,28 @@ class _Planner:
 
 
 _MERGE_SOURCE = "merge_source"
+
+
+_UNNESTED_TYPES = {
+    bulk_values.CellKind.STRING: ("VARCHAR[]", None),
+    bulk_values.CellKind.TIMESTAMP: ("VARCHAR[]", "TIMESTAMPTZ"),
+    bulk_values.CellKind.STRING_ARRAY: ("VARCHAR[][]", None),
+}
+
+
+def _unnested(kind: bulk_values.CellKind, parameter: str) -> exp.Expression:
+    """One column of a scanned VALUES list, as VALUES would type it: `NULL` for a column of
+    NULLs, else the list parameter unnested (and cast from text as its literals were)."""
+    if kind is bulk_values.CellKind.NULL:
+        return exp.Null()
+    list_type, cast = _UNNESTED_TYPES[kind]
+    bound = exp.Cast(
+        this=exp.Placeholder(this=parameter), to=exp.DataType.build(list_type, dialect="duckdb")
+    )
+    unnest: exp.Expression = exp.Anonymous(this="unnest", expressions=[bound])
+    if cast is not None:
+        unnest = exp.Cast(this=unnest, to=exp.DataType.build(cast, dialect="duckdb"))
+    return unnest
 
 
 class _Nodes:

@@ -1,0 +1,310 @@
+"""A MERGE source's big `VALUES` list of literals, scanned into columns instead of parsed.
+
+A MERGE of thousands of rows is almost all `VALUES` list. Parsing it into a sqlglot tree,
+generating it back as DuckDB SQL and having DuckDB parse that again costs seconds and hundreds of
+MB per statement. When the list holds only literals of the shapes below, `split` reads it with
+regular expressions into one Python list per column and puts a placeholder table name where the
+list was; the translator plans the small remainder (the skeleton) and turns the placeholder into
+a `SELECT unnest($list) ...` subquery, so DuckDB receives the rows as list parameters.
+
+Recognised cells (keywords in any case, blanks between tokens):
+
+- string literals, `'...'` or `"..."`, with Spark's rules as sqlglot's Databricks tokenizer
+  applies them: backslash escapes, and adjacent literals (`'a' 'b'`, `'a''b'`) concatenated;
+- `NULL`;
+- `CAST(<string> AS TIMESTAMP)`;
+- `ARRAY(<string>, ...)` and `CAST(ARRAY() AS ARRAY<STRING>)`.
+
+Each column must hold one kind (besides NULL) and every row the same number of cells. Anything
+else (comments, numbers, expressions, another shape, a syntax error) makes `split` return None,
+and the statement takes the general path, so its result and its errors are the general path's.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from sqlglot import Dialect, TokenType
+from sqlglot.errors import TokenError
+
+__all__ = ["BULK_PREFIX", "PLACEHOLDER_TABLE", "BulkValues", "CellKind", "Column", "split"]
+
+BULK_PREFIX = "__embedded_bulk_"
+"""Names the fast path introduces start with this; a statement that contains it is not split."""
+PLACEHOLDER_TABLE = BULK_PREFIX + "values"
+
+
+class CellKind(Enum):
+    """What a column of the list holds, which decides its DuckDB type."""
+
+    NULL = "null"
+    STRING = "string"
+    TIMESTAMP = "timestamp"
+    STRING_ARRAY = "string_array"
+
+
+@dataclass(frozen=True)
+class Column:
+    kind: CellKind
+    values: list[Any]
+    """One value per row: str, list[str] or None."""
+
+
+@dataclass(frozen=True)
+class BulkValues:
+    skeleton: str
+    """The statement with the list replaced by `PLACEHOLDER_TABLE`."""
+    columns: tuple[Column, ...]
+    rows: int
+
+
+_DIALECT = Dialect.get_or_raise("databricks")
+_BLANK = r"[ \t\r\n]*"
+_GAP = r"[ \t\r\n]+"
+_SINGLE = r"'[^'\\]*(?:\\[\s\S][^'\\]*)*'"
+_DOUBLE = r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"'
+_LITERALS = rf"(?:{_SINGLE}|{_DOUBLE})(?:{_BLANK}(?:{_SINGLE}|{_DOUBLE}))*"
+"""One string value: a literal, or adjacent literals that Spark concatenates."""
+_PLAIN = r"'[^'\\]*'"
+"""A single-quoted literal without escapes, whose text is its value (the common case)."""
+
+_CELL = re.compile(
+    rf"{_BLANK}(?P<open>(?:,{_BLANK})?\()?{_BLANK}(?:"
+    rf"(?P<plain>{_PLAIN})"
+    rf"|(?P<string>{_LITERALS})"
+    r"|(?P<null>(?i:NULL))"
+    rf"|(?i:CAST){_BLANK}\({_BLANK}(?:(?P<plain_timestamp>{_PLAIN})|(?P<timestamp>{_LITERALS}))"
+    rf"{_BLANK}(?i:AS){_GAP}(?i:TIMESTAMP){_BLANK}\)"
+    rf"|(?i:ARRAY){_BLANK}\({_BLANK}(?P<array>{_LITERALS}(?:{_BLANK},{_BLANK}{_LITERALS})*)"
+    rf"{_BLANK}\)"
+    rf"|(?P<empty>(?i:CAST){_BLANK}\({_BLANK}(?i:ARRAY){_BLANK}\({_BLANK}\){_BLANK}(?i:AS){_GAP}"
+    rf"(?i:ARRAY){_BLANK}<{_BLANK}(?i:STRING){_BLANK}>{_BLANK}\))"
+    rf"){_BLANK}(?P<end>[,)])"
+    r"|(?P<other>[\s\S]+)"
+)
+"""One cell with what opens it (`(` for a row's first cell, `, (` between rows) and what ends
+it (`,` or `)`). Where no cell starts, `other` takes the rest of the text: `findall` never
+skips text, and its last match says where the cells end."""
+_OPEN, _PLAIN_STRING, _STRING, _NULL, _PLAIN_TIMESTAMP, _TIMESTAMP, _ARRAY, _EMPTY, _END, _OTHER = (
+    range(10)
+)
+_NEXT_ROW = re.compile(_BLANK + r",")
+_ARRAY_ITEM = re.compile(rf"({_LITERALS}){_BLANK}(?:,{_BLANK})?")
+_ONE_LITERAL = {"'": re.compile(_SINGLE), '"': re.compile(_DOUBLE)}
+_ESCAPE = re.compile(r"\\([\s\S])")
+_PROBE_TAILS = (
+    *("", " ", "a", "x", "F", "{", "9"),
+    *("0", "00", "000", "0000", "00000000", "1", "7", "77", "777", "0041", "FFFF", "D800"),
+)
+"""Text put after each probed escape: an escape is decoded here only if what follows it
+cannot change it (unlike `\\0` then octal digits, or `\\u` then hex digits)."""
+_RESERVED = re.compile(re.escape(BULK_PREFIX), re.IGNORECASE)
+_VALUES_WORD = re.compile(r"\bVALUES\b", re.IGNORECASE)
+_STARTS = {TokenType.FROM: " ", TokenType.JOIN: " ", TokenType.L_PAREN: " SELECT * FROM "}
+"""Token before `VALUES` -> what the placeholder table name is preceded by."""
+
+
+def split(statement: str) -> BulkValues | None:
+    """The MERGE's VALUES list as columns and the statement without it, or None."""
+    if _RESERVED.search(statement):
+        return None
+    if not statement.isascii():
+        try:
+            statement.encode("utf-8")
+        except UnicodeEncodeError:
+            return None  # lone surrogates: leave them to the general path's error
+    found = _VALUES_WORD.search(statement)
+    if found is None:
+        return None
+    lead = _lead(statement[: found.end()])
+    if lead is None:
+        return None
+    scanned = _scan(statement, found.end())
+    if scanned is None:
+        return None
+    columns, rows, end = scanned
+    if all(column.kind is CellKind.NULL for column in columns):
+        return None
+    skeleton = statement[: found.start()] + lead + PLACEHOLDER_TABLE + " " + statement[end:]
+    return BulkValues(skeleton, columns, rows)
+
+
+def _lead(prefix: str) -> str | None:
+    """What replaces `VALUES` when the prefix opens a MERGE and ends in a VALUES table factor."""
+    try:
+        tokens = _DIALECT.tokenize(prefix)
+    except TokenError:
+        return None  # the word is inside an unterminated string or comment
+    if len(tokens) < 3 or tokens[0].token_type is not TokenType.MERGE:
+        return None
+    if tokens[-1].token_type is not TokenType.VALUES:
+        return None
+    return _STARTS.get(tokens[-2].token_type)
+
+
+def _scan(statement: str, position: int) -> tuple[tuple[Column, ...], int, int] | None:
+    """Read the rows from `position`: (columns, row count, end of the list) or None.
+
+    One `findall` in C cuts the text into cells; the structure (rows of equal width, each
+    opened and closed in the right place) is then checked a column at a time, in C loops."""
+    cells = _CELL.findall(statement, position)
+    end = len(statement)
+    if cells and cells[-1][_OTHER]:
+        end -= len(cells.pop()[_OTHER])
+    if not cells or _NEXT_ROW.match(statement, end):
+        return None  # no rows, or a row the fast path does not read
+    ends = [cell[_END] for cell in cells]
+    if ")" not in ends:
+        return None
+    width = ends.index(")") + 1
+    rows, remainder = divmod(len(cells), width)
+    if remainder or ends.count(")") != rows or ends[width - 1 :: width].count(")") != rows:
+        return None
+    del ends
+    opens = [cell[_OPEN] for cell in cells]
+    if opens[0] != "(" or len(opens) - opens.count("") != rows:
+        return None
+    if rows > 1 and not all(text[0] == "," for text in opens[width::width]):
+        return None
+    del opens
+    reader = _Reader()
+    columns = []
+    for index in range(width):
+        column = reader.column(cells[index::width])
+        if column is None:
+            return None
+        columns.append(column)
+    del cells
+    if not reader.decode_pending():
+        return None
+    return tuple(columns), rows, end
+
+
+class _Reader:
+    """Turns cells into column values; literals with unusual escapes or adjacent literals are
+    queued and decoded by sqlglot's tokenizer in one call at the end."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[list[Any], int, str]] = []
+        self.decoded: dict[str, str] = {}
+
+    def column(self, cells: list[tuple[str, ...]]) -> Column | None:
+        """One column's values and kind, or None when it mixes two kinds."""
+        if all(cell[_PLAIN_STRING] for cell in cells):
+            return Column(CellKind.STRING, [cell[_PLAIN_STRING][1:-1] for cell in cells])
+        if all(cell[_PLAIN_TIMESTAMP] for cell in cells):
+            return Column(CellKind.TIMESTAMP, [cell[_PLAIN_TIMESTAMP][1:-1] for cell in cells])
+        kind = CellKind.NULL
+        values: list[Any] = []
+        for row, cell in enumerate(cells):
+            value: Any
+            if cell[_NULL]:
+                values.append(None)
+                continue
+            if cell[_PLAIN_STRING] or cell[_STRING]:
+                cell_kind = CellKind.STRING
+                value = self.literal(cell[_PLAIN_STRING] or cell[_STRING], values, row)
+            elif cell[_PLAIN_TIMESTAMP] or cell[_TIMESTAMP]:
+                cell_kind = CellKind.TIMESTAMP
+                value = self.literal(cell[_PLAIN_TIMESTAMP] or cell[_TIMESTAMP], values, row)
+            elif cell[_EMPTY]:
+                cell_kind, value = CellKind.STRING_ARRAY, []
+            else:
+                cell_kind = CellKind.STRING_ARRAY
+                value = [item.group(1) for item in _ARRAY_ITEM.finditer(cell[_ARRAY])]
+                for position, text in enumerate(value):
+                    value[position] = self.literal(text, value, position)
+            if kind is not cell_kind:
+                if kind is not CellKind.NULL:
+                    return None  # DuckDB's type rules decide that one, on the general path
+                kind = cell_kind
+            values.append(value)
+        return Column(kind, values)
+
+    def literal(self, text: str, owner: list[Any], position: int) -> str:
+        """The value of a run of string literals, or the text itself, queued for decoding
+        into `owner[position]`."""
+        quote, content = text[0], text[1:-1]
+        if "\\" not in content:
+            if quote not in content:
+                return content  # one literal without escapes: its text is its value
+        elif text in self.decoded:
+            return self.decoded[text]
+        elif _ONE_LITERAL[quote].fullmatch(text):
+            table = _escapes(quote)
+            if table.decoded.keys() >= set(_ESCAPE.findall(content)):
+                value = _ESCAPE.sub(table.replace, content)
+                self.decoded[text] = value
+                return value
+        self.pending.append((owner, position, text))
+        return text
+
+    def decode_pending(self) -> bool:
+        """Decode the queued literals with sqlglot's Databricks tokenizer; False when one does
+        not decode to a string the fast path can bind."""
+        if not self.pending:
+            return True
+        texts = list(dict.fromkeys(text for _, _, text in self.pending))
+        try:
+            tokens = _DIALECT.tokenize(" ,\n".join(texts))
+        except TokenError:
+            return False
+        values: list[str] = []
+        parts: list[str] = []
+        for token in tokens:
+            if token.token_type is TokenType.COMMA:
+                values.append("".join(parts))
+                parts = []
+            elif token.token_type is TokenType.STRING:
+                parts.append(token.text)
+            else:
+                return False
+        values.append("".join(parts))
+        if len(values) != len(texts):
+            return False
+        for value in values:
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False  # a lone surrogate: the general path decides what it means
+        decoded = dict(zip(texts, values, strict=True))
+        for owner, position, text in self.pending:
+            owner[position] = decoded[text]
+        self.pending.clear()
+        return True
+
+
+@dataclass(frozen=True)
+class _EscapeTable:
+    """Backslash escapes whose decoding sqlglot's tokenizer shows to be one fixed text."""
+
+    decoded: dict[str, str]
+
+    def replace(self, match: re.Match[str]) -> str:
+        return self.decoded[match.group(1)]
+
+
+@functools.cache
+def _escapes(quote: str) -> _EscapeTable:
+    """Probe sqlglot's tokenizer once for what each `\\<char>` decodes to inside `quote`s."""
+    candidates = [chr(code) for code in range(32, 127)] + ["\t", "\n", "\r"]
+    probes = [quote + "\\" + char + tail + quote for char in candidates for tail in _PROBE_TAILS]
+    tokens = _DIALECT.tokenize(" , ".join(probes))
+    texts = [token.text for token in tokens if token.token_type is TokenType.STRING]
+    if len(texts) != len(probes) or len(tokens) != 2 * len(probes) - 1:
+        return _EscapeTable({})
+    decoded: dict[str, str] = {}
+    for number, char in enumerate(candidates):
+        results: set[str | None] = set()
+        for offset, tail in enumerate(_PROBE_TAILS):
+            text = texts[number * len(_PROBE_TAILS) + offset]
+            results.add(text[: len(text) - len(tail)] if text.endswith(tail) else None)
+        value = results.pop()
+        if value is not None and not results:
+            decoded[char] = value
+    return _EscapeTable(decoded)

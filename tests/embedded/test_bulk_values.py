@@ -1,0 +1,319 @@
+"""The scanned-VALUES fast path of a MERGE against the general (whole-parse) path.
+
+Each case runs the same statements on two embedded engines, one planning with the fast path and
+one without, and expects the same outcome (result manifest and rows, or error class, SQLSTATE and
+message) and then the same table contents. Each case also says whether the fast path engages.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.embedded import bulk_values
+from core.embedded.engine import Cancelled, Engine
+from core.embedded.sql_errors import StatementError
+from core.embedded.translate import Parameter, plan
+from core.plan import build_plan
+from core.steps import Step
+from core.synth import synth_handoff
+
+REVIEW = (
+    Parameter("reviewed_by", "alice@example.com"),
+    Parameter("reviewed_at", "2026-05-12T17:00:00Z", "TIMESTAMP"),
+)
+TABLE = (
+    "CREATE TABLE t (k STRING NOT NULL, s STRING, ts TIMESTAMP, tags ARRAY<STRING>, "
+    "reviewed_by STRING)"
+)
+
+
+def merge(rows: str, *, source: str = "FROM VALUES {rows} AS v(k, s, ts, tags)") -> str:
+    """A MERGE shaped like the ones impact-review writes, over the given VALUES rows."""
+    return (
+        f"MERGE INTO t USING (SELECT * {source.format(rows=rows)}) AS src ON t.k = src.k "
+        "WHEN MATCHED THEN UPDATE SET s = src.s, ts = src.ts, tags = src.tags, "
+        "reviewed_by = :reviewed_by "
+        "WHEN NOT MATCHED THEN INSERT (k, s, ts, tags, reviewed_by) "
+        "VALUES (src.k, src.s, src.ts, src.tags, :reviewed_by)"
+    )
+
+
+class Twins:
+    """Two engines, the same statements: one plans with the fast path, one without."""
+
+    def __init__(self, root: Path) -> None:
+        self.fast = Engine(root / "fast")
+        self.general = Engine(root / "general")
+
+    def close(self) -> None:
+        self.fast.close()
+        self.general.close()
+
+    def both(self, statement: str, parameters: tuple[Parameter, ...] = REVIEW) -> Any:
+        """Run on both; assert the outcomes are equal and return it."""
+        fast = _outcome(self.fast, statement, parameters, scan_values=True)
+        general = _outcome(self.general, statement, parameters, scan_values=False)
+        assert fast == general
+        return fast
+
+    def contents(self, query: str = "SELECT * FROM t ORDER BY k") -> Any:
+        return self.both(query, ())
+
+
+def _outcome(
+    engine: Engine, statement: str, parameters: tuple[Parameter, ...], *, scan_values: bool
+) -> Any:
+    try:
+        result = engine.run_statement(statement, parameters=parameters, scan_values=scan_values)
+    except StatementError as error:
+        return ("FAILED", error.error_class, error.sql_state, error.message)
+    return ("SUCCEEDED", result.manifest(), [chunk.rows for chunk in result.chunks])
+
+
+def scanned(statement: str, parameters: tuple[Parameter, ...] = REVIEW) -> bool:
+    """Whether the statement takes the fast path."""
+    return bool(plan(statement, parameters=parameters).bulk_parameters)
+
+
+@pytest.fixture
+def twins(tmp_path: Path) -> Iterator[Twins]:
+    pair = Twins(tmp_path)
+    pair.both(TABLE, ())
+    yield pair
+    pair.close()
+
+
+def test_the_statements_impact_review_writes_take_the_fast_path_with_the_same_result(
+    tmp_path: Path,
+) -> None:
+    handoff = synth_handoff(300, seed=5)
+    statements = [s for s in build_plan(handoff).statements]
+    pair = Twins(tmp_path)
+    try:
+        for statement in statements:
+            if statement.step is Step.UPSERT_ROWS:
+                assert scanned(statement.sql)
+                assert pair.both(statement.sql)[0] == "SUCCEEDED"
+            else:
+                pair.both(statement.sql)
+        # Again: every row is matched and updated in place.
+        for statement in statements:
+            if statement.step is Step.UPSERT_ROWS:
+                outcome = pair.both(statement.sql)
+                assert outcome[2][0][0][1] == str(statement.row_count)
+        table = handoff.report.target_table
+        contents = pair.contents(f"SELECT * FROM {table} ORDER BY service_name")
+        assert len(contents[2][0]) == sum(
+            s.row_count for s in statements if s.step is Step.UPSERT_ROWS
+        )
+    finally:
+        pair.close()
+
+
+ESCAPES = [
+    r"'it\'s'",
+    r"'a\\b'",
+    r"'x''y'",
+    "'a' 'b'",
+    "'a'\n  \"b\"  'c'",
+    r"'one\ntwo\tthree\rfour'",
+    r"'bell \007 escape \033[31m'",
+    r"'\u00e9 \U0001F600 \x41'",
+    r"'\0 then \01 and \012 and \1234'",
+    r"'\% and \_ stay, \q is q'",
+    r'"double \" quoted"',
+    "'héllo 🚀 ünïcode'",
+    "'/* not a comment */ -- nor this'",
+    "''",
+]
+
+
+@pytest.mark.parametrize("literal", ESCAPES)
+def test_string_literals_decode_as_on_the_general_path(twins: Twins, literal: str) -> None:
+    statement = merge(f"('k1', {literal}, NULL, NULL), ('k2', 'plain', NULL, NULL)")
+    assert scanned(statement)
+    assert twins.both(statement)[0] == "SUCCEEDED"
+    twins.contents()
+
+
+def test_nulls_typed_literals_and_keyword_case(twins: Twins) -> None:
+    statement = merge(
+        "('k1', NULL, CAST('2026-01-02 03:04:05+02:00' AS TIMESTAMP), ARRAY('x', 'y')),\n"
+        "('k2', 's', cast( '2026-01-02' as timestamp ), array('only')),\n"
+        "('k3', 's', null, CAST(ARRAY() AS ARRAY<STRING>)),\n"
+        "('k4', NULL, NULL, NULL),\n"
+        "('k5', 's', NULL, Array ( 'a' 'b', \"c\" ))"
+    )
+    assert scanned(statement)
+    assert twins.both(statement)[2] == [[["5", "0", "0", "5"]]]
+    twins.contents()
+
+
+def test_a_column_of_nulls_only(twins: Twins) -> None:
+    statement = merge("('k1', NULL, NULL, NULL), ('k2', NULL, NULL, NULL)")
+    assert scanned(statement)
+    twins.both(statement)
+    twins.contents()
+
+
+def test_a_parenthesized_values_source(twins: Twins) -> None:
+    rows = "('k1', 'a', NULL, NULL), ('k2', 'b', NULL, NULL)"
+    statement = merge(rows, source="FROM (VALUES {rows})")
+    statement = statement.replace(") AS src", ") AS src(k, s, ts, tags)", 1)
+    assert scanned(statement)
+    twins.both(statement)
+    twins.contents()
+
+
+def test_duplicate_source_keys_fail_like_delta_on_both_paths(twins: Twins) -> None:
+    twins.both(merge("('k1', 'a', NULL, NULL)"))
+    statement = merge("('k1', 'x', NULL, NULL), ('k1', 'y', NULL, NULL)")
+    assert scanned(statement)
+    outcome = twins.both(statement)
+    assert outcome[:3] == (
+        "FAILED",
+        "DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE",
+        "21506",
+    )
+    assert twins.contents()[2] == [[["k1", "a", None, None, "alice@example.com"]]]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "('k1', 'a', NULL, NULL),",
+        "('k1', 'a', NULL, NULL), ('k2', 'b' NULL, NULL)",
+        "('k1', 'a', NULL, NULL), ('k2', 'b', NULL)",
+        "('k1', 'a', NULL, NULL), ('k2', 'b, NULL, NULL)",
+        "('k1', 'a', NULL, NULL) ('k2', 'b', NULL, NULL)",
+        "('k1', 'a', NULL NULL, NULL)",
+        "('k1', 'a', CAST('x' AS), NULL)",
+        "()",
+        "('k1', 'a', NULL, NULL)) AS v(k, s, ts, tags)) AS src ON t.k = src.k; SELECT (1",
+        "('k1', 'a', NULL, NULL) AS v(k, s, ts, tags)) AS src ON t.k = src.k AND (1",
+    ],
+)
+def test_syntax_errors_inside_the_values_list_are_the_general_paths(
+    twins: Twins, rows: str
+) -> None:
+    outcome = twins.both(merge(rows))
+    assert outcome[0] == "FAILED"
+    twins.contents()
+
+
+def test_a_bad_timestamp_fails_the_same_way(twins: Twins) -> None:
+    statement = merge("('k1', 'a', CAST('not a time' AS TIMESTAMP), NULL)")
+    assert scanned(statement)
+    assert twins.both(statement)[0] == "FAILED"
+    assert twins.contents()[2] == []
+
+
+def test_a_null_key_violates_not_null_on_both_paths(twins: Twins) -> None:
+    statement = merge("(NULL, 'a', NULL, NULL), ('k2', 'b', NULL, NULL)")
+    assert scanned(statement)
+    assert twins.both(statement)[1] == "DELTA_NOT_NULL_CONSTRAINT_VIOLATED"
+    assert twins.contents()[2] == []
+
+
+def test_parameters_are_still_checked_and_bound(twins: Twins) -> None:
+    statement = merge("('k1', 'a', NULL, NULL)")
+    assert twins.both(statement, ())[1] == "UNBOUND_SQL_PARAMETER"
+    bad_time = (Parameter("reviewed_by", "bob", "TIMESTAMP"),)
+    assert twins.both(statement, bad_time)[1] == "INVALID_VALUE_FOR_DATA_TYPE"
+    assert twins.both(statement)[0] == "SUCCEEDED"
+    assert twins.contents()[2] == [[["k1", "a", None, None, "alice@example.com"]]]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        merge("('k1', 1, NULL, NULL)"),  # a number
+        merge("('k1', 'a', NULL, NULL), ('k2', ARRAY('x'), NULL, NULL)"),  # two kinds
+        merge("('k1', 'a' /* comment */, NULL, NULL)"),
+        merge("('k1', r'raw\\n', NULL, NULL)"),
+        merge("('k1', upper('a'), NULL, NULL)"),
+        merge("('k1', 'a', NULL, ARRAY())"),
+        "INSERT INTO t (k, s) VALUES ('k1', 'a'), ('k2', 'b')",
+        "SELECT * FROM VALUES ('a', 'b') AS v(x, y)",
+    ],
+)
+def test_anything_else_takes_the_general_path(twins: Twins, statement: str) -> None:
+    assert not scanned(statement)
+    twins.both(statement)
+    twins.contents()
+
+
+def test_names_the_fast_path_uses_are_left_to_the_general_path(twins: Twins) -> None:
+    statement = merge("('k1', 'a', NULL, NULL)").replace(
+        "UPDATE SET s = src.s", f"UPDATE SET s = '{bulk_values.BULK_PREFIX}0'"
+    )
+    assert bulk_values.split(statement) is None
+    twins.both(statement)
+    twins.contents()
+
+
+def test_a_cancelled_merge_writes_nothing(tmp_path: Path) -> None:
+    engine = Engine(tmp_path)
+    try:
+        engine.run(plan(TABLE), {})
+        statement = merge("('k1', 'a', NULL, NULL), ('k2', 'b', NULL, NULL)")
+        cancelled = threading.Event()
+        cancelled.set()
+        with pytest.raises(Cancelled):
+            engine.run(
+                plan(statement, parameters=REVIEW),
+                {p.name: p for p in REVIEW},
+                cancelled=cancelled,
+            )
+        result = engine.run(plan("SELECT count(*) FROM t"), {})
+        assert result.chunks[0].rows == [["0"]]
+    finally:
+        engine.close()
+
+
+def test_split_reads_columns_and_leaves_a_small_skeleton() -> None:
+    statement = merge(
+        "('k1', 'it\\'s', NULL, ARRAY('x')), ('k2', NULL, CAST('t' AS TIMESTAMP), NULL)"
+    )
+    found = bulk_values.split(statement)
+    assert found is not None
+    assert found.rows == 2
+    assert [column.kind for column in found.columns] == [
+        bulk_values.CellKind.STRING,
+        bulk_values.CellKind.STRING,
+        bulk_values.CellKind.TIMESTAMP,
+        bulk_values.CellKind.STRING_ARRAY,
+    ]
+    assert [column.values for column in found.columns] == [
+        ["k1", "k2"],
+        ["it's", None],
+        [None, "t"],
+        [["x"], None],
+    ]
+    assert "'k1'" not in found.skeleton
+    assert bulk_values.PLACEHOLDER_TABLE in found.skeleton
+
+
+@pytest.mark.parametrize(
+    ("statement", "error_class"),
+    [
+        (
+            merge("('k1', 'a', NULL, NULL)").replace("INTO t ", "INTO nope "),
+            "TABLE_OR_VIEW_NOT_FOUND",
+        ),
+        (
+            merge("('k1', 'a', NULL, NULL)").replace("s = src.s", "s = src.nope"),
+            "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+        ),
+    ],
+)
+def test_failures_worded_alike_on_both_paths(
+    twins: Twins, statement: str, error_class: str
+) -> None:
+    assert scanned(statement)
+    assert twins.both(statement)[1] == error_class
