@@ -7,6 +7,7 @@ that restore the original value disappear, so "edited" always means "differs fro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -52,10 +53,20 @@ class Review:
 
     handoff: Handoff
     edits: dict[str, ServiceEdit] = field(default_factory=dict)
+    originals: Mapping[str, Service] | None = field(default=None, compare=False, repr=False)
+    """The handoff's services by name; built when omitted, and passed on to every review
+    derived from this one, so a lookup is constant time whatever the size of the report."""
+
+    def __post_init__(self) -> None:
+        if self.originals is None:
+            # Reversed: the first service of a name wins, as in `Handoff.service`.
+            index = {service.name: service for service in reversed(self.handoff.services)}
+            object.__setattr__(self, "originals", index)
 
     def _original(self, name: str) -> Service:
+        assert self.originals is not None
         try:
-            return self.handoff.service(name)
+            return self.originals[name]
         except KeyError:
             raise ReviewError(f"no service named {name!r}") from None
 
@@ -73,7 +84,7 @@ class Review:
         edits = {key: value for key, value in self.edits.items() if key != name}
         if not edit.is_empty:
             edits[name] = edit
-        return Review(self.handoff, edits)
+        return Review(self.handoff, edits, self.originals)
 
     def set_risk(self, name: str, level: RiskLevel) -> Review:
         """A review with `name`'s risk level set to `level`."""
@@ -105,16 +116,7 @@ class Review:
         edit = self.edits.get(name)
         if edit is None:
             return original
-        update: dict[str, object] = {}
-        if edit.risk_level is not None:
-            update["risk_level"] = edit.risk_level
-        if edit.recommended_action is not None:
-            update["recommended_action"] = edit.recommended_action
-        if edit.included is False:
-            update["skip_reason"] = EXCLUDED_BY_REVIEWER
-        elif edit.included is True:
-            update["skip_reason"] = None
-        return original.model_copy(update=update)
+        return _edited(original, edit)
 
     def edited_fields(self, name: str) -> frozenset[EditableField]:
         """Which fields of `name` differ from the handoff."""
@@ -134,11 +136,26 @@ class Review:
     def is_edited(self) -> bool:
         return bool(self.edits)
 
+    @property
+    def edit_count(self) -> int:
+        """How many fields differ from the handoff: `len(self.changes())`, without walking
+        every service of the handoff."""
+        return sum(
+            (edit.risk_level is not None)
+            + (edit.recommended_action is not None)
+            + (edit.included is not None)
+            for edit in self.edits.values()
+        )
+
     def reviewed_handoff(self) -> Handoff:
         """The handoff with every edit applied: what gets written."""
         if not self.edits:
             return self.handoff
-        services = [self.service(service.name) for service in self.handoff.services]
+        edits = self.edits
+        services = [
+            _edited(service, edits[service.name]) if service.name in edits else service
+            for service in self.handoff.services
+        ]
         return self.handoff.model_copy(update={"services": services})
 
     def changes(self) -> list[Change]:
@@ -171,6 +188,20 @@ class Review:
                     )
                 )
         return result
+
+
+def _edited(original: Service, edit: ServiceEdit) -> Service:
+    """`original` with `edit` applied."""
+    update: dict[str, object] = {}
+    if edit.risk_level is not None:
+        update["risk_level"] = edit.risk_level
+    if edit.recommended_action is not None:
+        update["recommended_action"] = edit.recommended_action
+    if edit.included is False:
+        update["skip_reason"] = EXCLUDED_BY_REVIEWER
+    elif edit.included is True:
+        update["skip_reason"] = None
+    return original.model_copy(update=update)
 
 
 def _included_word(included: bool) -> str:

@@ -217,13 +217,6 @@ class MainScreen(Screen[None]):
         self.issues = None
         self.validated = None
         self.post_message(ReviewEdited(review, self.plan, services))
-        try:
-            self.drafts.save(review)
-            self.draft_saved = review.is_edited
-        except OSError as error:
-            self.draft_saved = False
-            self.notify(f"Could not save the draft: {error}", severity="warning")
-        self._validate(self.plan)
 
     @on(ReviewEdited)
     def _render_review(self, message: ReviewEdited) -> None:
@@ -232,7 +225,25 @@ class MainScreen(Screen[None]):
         tree.refresh_services(message.services or None)
         self.query_one(ServiceDetail).show(message.review, self.selected)
         self.query_one(PreviewPane).show_plan(message.review, message.plan, self.issues)
+        if message.plan is self.plan:
+            # The latest edit (an older one's message is only painted): save it, and start
+            # its validation once the preview is on screen, so the parse in the validation
+            # thread does not hold the interpreter lock while the edit is being painted.
+            self._save_draft(message.review)
+            self.call_after_refresh(self._validate_current, message.plan)
         self._status()
+
+    def _save_draft(self, review: Review) -> None:
+        try:
+            self.drafts.save(review)
+            self.draft_saved = review.is_edited
+        except OSError as error:
+            self.draft_saved = False
+            self.notify(f"Could not save the draft: {error}", severity="warning")
+
+    def _validate_current(self, plan: Plan) -> None:
+        if plan is self.plan and self.issues is None:
+            self._validate(plan)
 
     def _validate(self, plan: Plan) -> None:
         if plan.rows and len(plan.rows) < 200:
@@ -280,7 +291,7 @@ class MainScreen(Screen[None]):
         parts += [("  ", ""), (f"{len(plan.rows)} row(s)", "bold")]
         if risk is not None:
             parts += ["  ", risk_badge(risk)]
-        edits = len(self.review.changes())
+        edits = self.review.edit_count
         if edits:
             saved = " (draft saved)" if self.draft_saved else ""
             parts += [("  ", ""), (f"{edits} edit(s){saved}", "$text-accent")]

@@ -67,9 +67,14 @@ def _line_span(text: str, line: int) -> tuple[int, int] | None:
     return start, start + len(lines[line - 1])
 
 
-def render_statement(statement: Statement, issues: Iterable[StatementIssue] = ()) -> Content:
-    """One statement, highlighted, with a heading and any error line marked."""
-    shown, hidden = _capped(statement.sql)
+def render_statement(
+    statement: Statement,
+    issues: Iterable[StatementIssue] = (),
+    capped: tuple[str, int] | None = None,
+) -> Content:
+    """One statement, highlighted, with a heading and any error line marked (`capped`: the
+    statement's `_capped` SQL, when the caller has it already)."""
+    shown, hidden = capped or _capped(statement.sql)
     body = highlight(shown, language="sql")
     for issue in issues:
         line = issue.issue.line
@@ -100,22 +105,39 @@ class StatementView(Static):
         self.issues: tuple[StatementIssue, ...] = ()
         self.renders = 0
         """How many times this statement was highlighted (tests check re-rendering is lazy)."""
+        self._shown: tuple[object, ...] | None = None
+        """What the last render showed: the heading's parts, the capped SQL and the issues."""
 
     def on_mount(self) -> None:
         self.repaint()
 
     def set_statement(self, statement: Statement, issues: tuple[StatementIssue, ...]) -> None:
-        """Re-render only if the SQL or its issues changed."""
-        if statement.sql == self.statement.sql and issues == self.issues:
-            self.statement = statement
-            return
+        """Re-render only if what is shown changed: the SQL shown (a large statement shows
+        only its first lines, and an edit further down leaves them as they were), the heading
+        or the issues."""
+        sql_unchanged = statement.sql == self.statement.sql
         self.statement = statement
+        if sql_unchanged and issues == self.issues:
+            return
         self.issues = issues
         self.repaint()
 
     def repaint(self) -> None:
+        statement = self.statement
+        capped = _capped(statement.sql)
+        shown = (
+            statement.step.number,
+            statement.step.label,
+            statement.name,
+            statement.row_count,
+            capped,
+            self.issues,
+        )
+        if shown == self._shown:
+            return
+        self._shown = shown
         self.renders += 1
-        self.update(render_statement(self.statement, self.issues))
+        self.update(render_statement(statement, self.issues, capped))
 
 
 class ValidationBanner(Static):
@@ -199,7 +221,7 @@ class PreviewPane(Vertical):
         self.issues = issues
         self._stale = set(TAB_IDS)
         self._render_tab(self.active or "tab-sql")
-        changes = len(review.changes())
+        changes = review.edit_count
         self.tabs.get_tab("tab-changes").label = f"Changes ({changes})" if changes else "Changes"
 
     def show_validation(self, plan: Plan, issues: list[StatementIssue]) -> None:
