@@ -21,18 +21,36 @@ each parsed by sqlglot in the Databricks dialect once and remembered:
    column's type (a string, NULL, CAST of a string AS a timestamp type, an ARRAY of strings or
    the typed empty array), with no comments, and rendering that literal again through sqlglot
    must give the cell text back byte for byte.
+4. A string cell must be exactly one string token, without comments, whose text sqlglot
+   renders back to the cell byte for byte. A cell with a backslash in it (where the tokenizer
+   reads character by character) is instead checked as its words: between its quotes, the text is
+   split at every space; each distinct word, quoted, must tokenize alone as exactly one string
+   token with no comment and no space in it or in its text, and sqlglot must render that text
+   back to the quoted word byte for byte. (The renderer builds string cells exactly so, from
+   words rendered once each; see `core.sqlgen.statements.cell_sql`.) The tokenizer reads a
+   string left to right in units: a character, or an escape (a backslash and the few characters
+   it covers, never a space). A quoted word reading as one token means its units end exactly
+   where the word does (a trailing lone backslash would have escaped the closing quote), and no
+   unit of it looks far enough ahead to tell a closing quote from a space. So the spaces are plain
+   characters of the string, and the whole cell reads as one string token whose text is the
+   words' texts joined by spaces: the value the cell parsed whole stands for (the tests compare).
+5. A non-empty array cell the renderer recorded must be `ARRAY(` + its item cells joined by
+   `, ` + `)` as sqlglot writes them, each item a string cell as in (4), and an array of that
+   many string literals must parse alone as one Array of exactly those strings that renders back
+   to itself. The parser does not look inside a string token's text, so every array of that
+   many strings parses the same way. Any other cell is parsed alone, as in (3).
 
 Why this is sound: a statement takes this path only if its text *is* skeleton-before + rows
 joined by the separator + skeleton-after (checked on the text, or known because this very
 string object was joined that way by `upserts`: strings are immutable), and each row *is*
-`(` + cells + `)`. By (3) every cell
-is the canonical sqlglot rendering of a single literal: it begins with a quote, `CAST(`, `ARRAY(`
-or `NULL` and ends with a closing quote, `)` or `NULL`, everything else in it is inside string
-literals that parse back to the same value, and no comment or statement separator survives a
-round trip. Such a cell is self-delimiting: the tokenizer reads exactly its tokens whether it
-stands alone or sits between `(`, `, ` and `)`. So the tokens of the whole statement are the
-skeleton's tokens with each probe row's tokens replaced by a row of literals, and its tree is the
-skeleton's tree with more literal tuples in the one VALUES list (2). Literal tuples contain no
+`(` + cells + `)`. By (3), (4) or (5) every cell is the canonical sqlglot rendering of a single
+literal: it begins with a quote, `CAST(`, `ARRAY(` or `NULL` and ends with a closing quote, `)`
+or `NULL`, everything else in it is inside string literals that parse back to the same value,
+and no comment or statement separator survives a round trip. Such a cell is self-delimiting: the
+tokenizer reads exactly its tokens whether it stands alone or sits between `(`, `, ` and `)`. So
+the tokens of the whole statement are the skeleton's tokens with each probe row's tokens
+replaced by a row of literals, and its tree is the skeleton's tree with more literal tuples in
+the one VALUES list (2). Literal tuples contain no
 table, no subquery and no forbidden node, so the whole statement gets the skeleton's verdict.
 Anything that does not fit exactly (an unknown row, a cell that fails (3), another table, a
 statement not shaped like our MERGE) is parsed whole, as before, so the result of
@@ -48,7 +66,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.parser import Parser
@@ -57,13 +75,20 @@ from sqlglot.tokens import Tokenizer
 from core.impact_table import CellValue, ColumnType
 from core.sqlgen import statements
 from core.sqlgen.statements import (
+    ARRAY_CLOSE,
+    ARRAY_OPEN,
+    ARRAY_SEPARATOR,
     DIALECT,
+    QUOTE_END,
+    QUOTE_START,
+    RENDERED_ARRAYS,
     RENDERED_ROWS,
     ROW_CACHE_SIZE,
     SOURCE_TYPES,
     _merge_template,
     cell_sql,
     table_expression,
+    word_sql,
 )
 
 STATEMENT_LIMIT_BYTES = 16 * 1024 * 1024
@@ -245,9 +270,40 @@ def _row_is_literals(row: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=4 * ROW_CACHE_SIZE)
+_LITERAL_CELLS: dict[ColumnType, set[str]] = {kind: set() for kind in ColumnType}
+"""Cells found to be literals of each type (only positive verdicts)."""
+
+
 def _cell_is_literal(cell: str, column_type: ColumnType) -> bool:
-    """Whether `cell` parses alone as one literal of the type and renders back to itself."""
+    """Whether `cell` is one literal of the type that sqlglot renders exactly so (remembered)."""
+    known = _LITERAL_CELLS[column_type]
+    if cell in known:
+        return True
+    if not _check_cell(cell, column_type):
+        return False
+    if len(known) >= 4 * ROW_CACHE_SIZE:
+        known.clear()
+    known.add(cell)
+    return True
+
+
+def _check_cell(cell: str, column_type: ColumnType) -> bool:
+    """`_cell_is_literal`, computed: from its pieces for a quoted string or an array the renderer
+    recorded ((4) and (5) in the module docstring), otherwise by parsing the cell alone and
+    rendering the literal again."""
+    if column_type is ColumnType.STRING:
+        if "\\" not in cell:
+            # Without a backslash the tokenizer finds the closing quote with `str.find`, so the
+            # whole cell is read at once; with one, it reads character by character, so the
+            # cell is checked as its words, each read once per report.
+            if _is_one_string(cell):
+                return True
+        elif _is_quoted_words(cell):
+            return True
+    if column_type is ColumnType.STRING_ARRAY:
+        items = RENDERED_ARRAYS.get(cell)
+        if items is not None and _is_joined_items(cell, items):
+            return True
     try:
         tokenizer, parser = _tokenizer_and_parser()
         trees = parser.parse(tokenizer.tokenize(cell), cell)
@@ -260,6 +316,93 @@ def _cell_is_literal(cell: str, column_type: ColumnType) -> bool:
     except Exception:
         # Whatever went wrong, the statement is parsed whole and that parse gives the verdict.
         return False
+
+
+def _is_quoted_words(cell: str) -> bool:
+    """Whether `cell` is the quote, words joined by single spaces, and the quote, where each
+    word, quoted, is a string literal as (4) checks it."""
+    if len(cell) < len(QUOTE_START) + len(QUOTE_END):
+        return False
+    if not (cell.startswith(QUOTE_START) and cell.endswith(QUOTE_END)):
+        return False
+    words = cell[len(QUOTE_START) : len(cell) - len(QUOTE_END)].split(" ")
+    if all(map(_LITERAL_WORDS.__contains__, words)):
+        return True
+    for word in words:
+        if word not in _LITERAL_WORDS:
+            if not _word_is_literal(word):
+                return False
+            if len(_LITERAL_WORDS) >= 4 * ROW_CACHE_SIZE:
+                _LITERAL_WORDS.clear()
+            _LITERAL_WORDS.add(word)
+    return True
+
+
+_LITERAL_WORDS: set[str] = set()
+"""Words found to be string literals once quoted (only positive verdicts)."""
+
+
+def _word_is_literal(word: str) -> bool:
+    """Whether the quoted word is exactly one string token, without comments, with no space in
+    the word or in the token's text, whose text sqlglot renders back to the word byte for byte."""
+    if " " in word:
+        return False
+    text = _string_token_text(QUOTE_START + word + QUOTE_END)
+    return text is not None and " " not in text and word_sql(text) == word
+
+
+def _is_one_string(cell: str) -> bool:
+    """Whether the cell is exactly one string token, without comments, whose text sqlglot
+    renders back to the cell byte for byte."""
+    text = _string_token_text(cell)
+    return text is not None and cell_sql(text, ColumnType.STRING) == cell
+
+
+def _string_token_text(sql: str) -> str | None:
+    """The text of the one string token `sql` is, or None when it is anything else."""
+    try:
+        tokenizer, _ = _tokenizer_and_parser()
+        tokens = tokenizer.tokenize(sql)
+    except Exception:
+        return None
+    if len(tokens) != 1:
+        return None
+    (token,) = tokens
+    if token.token_type is not TokenType.STRING or token.comments:
+        return None
+    return token.text
+
+
+def _is_joined_items(cell: str, items: Sequence[str]) -> bool:
+    """Whether `cell` is ARRAY( + `items` joined by `, ` + ), where each item is a string cell
+    as `_cell_is_literal` checks it, and an array of that many strings parses as (5) says."""
+    if cell != ARRAY_OPEN + ARRAY_SEPARATOR.join(items) + ARRAY_CLOSE:
+        return False
+    if not _array_of_strings_parses(len(items)):
+        return False
+    return all(_cell_is_literal(item, ColumnType.STRING) for item in items)
+
+
+@lru_cache(maxsize=256)
+def _array_of_strings_parses(count: int) -> bool:
+    """Whether an ARRAY of `count` string literals, as the renderer writes it, parses alone as
+    one Array of exactly those literals, without comments, that renders back to itself."""
+    items = [QUOTE_START + str(number) + QUOTE_END for number in range(count)]
+    probe = ARRAY_OPEN + ARRAY_SEPARATOR.join(items) + ARRAY_CLOSE
+    try:
+        tokenizer, parser = _tokenizer_and_parser()
+        trees = parser.parse(tokenizer.tokenize(probe), probe)
+    except Exception:
+        return False
+    if len(trees) != 1 or not isinstance(trees[0], exp.Array):
+        return False
+    tree = trees[0]
+    if any(node.comments for node in tree.walk()):
+        return False
+    values = [_string(item) for item in tree.expressions if isinstance(item, exp.Literal)]
+    return values == [str(number) for number in range(count)] and (
+        cell_sql(tuple(values), ColumnType.STRING_ARRAY) == probe
+    )
 
 
 _DATABRICKS = Dialect.get_or_raise(DIALECT)
@@ -308,6 +451,9 @@ def _literal_value(tree: exp.Expr, column_type: ColumnType) -> CellValue:
 def clear_caches() -> None:
     """Forget every validated piece and every rendered one (for cold benchmarks)."""
     _merge_skeleton.cache_clear()
-    _cell_is_literal.cache_clear()
+    _array_of_strings_parses.cache_clear()
+    for known in _LITERAL_CELLS.values():
+        known.clear()
     _LITERAL_ROWS.clear()
+    _LITERAL_WORDS.clear()
     statements.clear_caches()

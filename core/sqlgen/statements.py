@@ -127,11 +127,14 @@ CELL_CACHE_SIZE = 262_144
 
 _generators = threading.local()
 
-RENDERED_CELLS: dict[str, tuple[ColumnType, CellValue]] = {}
-"""Cell text -> the (type, value) it was rendered from; written only by `cell_sql`."""
 RENDERED_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {}
 """Row text -> (that same text object, the cell texts it was joined from); written only by
 `row_sql`. Handing back the original object lets the policy remember rows without copies."""
+QUOTE_START = Dialect.get_or_raise(DIALECT).QUOTE_START
+QUOTE_END = Dialect.get_or_raise(DIALECT).QUOTE_END
+RENDERED_ARRAYS: dict[str, list[str]] = {}
+"""Cell text of a non-empty array -> the item cells it was joined from; written only by
+`cell_sql`, read by the policy as a hint (it checks the text)."""
 
 
 def _generator() -> Generator:
@@ -143,16 +146,76 @@ def _generator() -> Generator:
     return generator
 
 
-@lru_cache(maxsize=CELL_CACHE_SIZE)
+class _RenderedWords(dict[str, str]):
+    """Word (a string with no space) -> sqlglot's rendering of it as a string literal, without
+    the quotes; filled on first use."""
+
+    def __missing__(self, word: str) -> str:
+        cell = _generator().generate(exp.Literal.string(word), copy=False)
+        if not (cell.startswith(QUOTE_START) and cell.endswith(QUOTE_END)):
+            raise ValueError(f"sqlglot rendered a string literal as {cell!r}")
+        inner = cell[len(QUOTE_START) : len(cell) - len(QUOTE_END)]
+        if len(self) >= 4 * CELL_CACHE_SIZE:
+            self.clear()
+        self[word] = inner
+        return inner
+
+
+_RENDERED_WORDS = _RenderedWords()
+word_sql = _RENDERED_WORDS.__getitem__
+"""A word (no space in it) as sqlglot renders it inside a string literal (cached)."""
+
+
+def _array_parts() -> tuple[str, str, str]:
+    """What sqlglot writes before, between and after the items of a non-empty ARRAY."""
+    first, second = exp.Literal.string("a"), exp.Literal.string("b")
+    text = _generator().generate(exp.Array(expressions=[first, second]), copy=False)
+    opening, _, rest = text.partition("'a'")
+    separator, _, closing = rest.partition("'b'")
+    return opening, separator, closing
+
+
+ARRAY_OPEN, ARRAY_SEPARATOR, ARRAY_CLOSE = _array_parts()
+_CELL_TEXTS: dict[ColumnType, dict[CellValue, str]] = {kind: {} for kind in ColumnType}
+"""Rendered cells by column type and value. Plain dicts rather than an LRU cache: a cold render
+of a large report keeps tens of thousands of cells, and an LRU entry's key tuple is one more
+object for the garbage collector to walk on every full collection."""
+
+
 def cell_sql(value: CellValue, column_type: ColumnType) -> str:
-    """One cell as a Databricks SQL literal, rendered by sqlglot (cached per distinct value)."""
-    text = _generator().generate(literal(value, column_type), copy=False)
-    if len(RENDERED_CELLS) >= 2 * CELL_CACHE_SIZE:
-        # Every cached cell must stay recorded, so the record and the cache are dropped together.
-        RENDERED_CELLS.clear()
-        cell_sql.cache_clear()
-    RENDERED_CELLS[text] = (column_type, value)
+    """One cell as a Databricks SQL literal, rendered by sqlglot (cached per distinct value).
+
+    Strings and arrays are rendered from pieces that repeat across a report, each rendered by
+    sqlglot once: sqlglot escapes a string literal one character at a time
+    (`Generator.escape_str`: a per-character map, then replacing the quote character), so the
+    literal of `a b` is the quote, the rendering of `a` without quotes, a space, the same for `b`,
+    and the quote; and it writes a non-empty array of strings as `ARRAY(` + the string literals
+    joined by `, ` + `)`. The tests compare both with sqlglot rendering the whole value."""
+    cache = _CELL_TEXTS[column_type]
+    text = cache.get(value)
+    if text is not None:
+        return text
+    if column_type is ColumnType.STRING and isinstance(value, str):
+        text = QUOTE_START + " ".join(map(word_sql, value.split(" "))) + QUOTE_END
+    elif column_type is ColumnType.STRING_ARRAY and isinstance(value, tuple) and value:
+        items = [cell_sql(item, ColumnType.STRING) for item in value]
+        text = ARRAY_OPEN + ARRAY_SEPARATOR.join(items) + ARRAY_CLOSE
+        if len(RENDERED_ARRAYS) >= CELL_CACHE_SIZE:
+            RENDERED_ARRAYS.clear()
+        RENDERED_ARRAYS[text] = items
+    else:
+        text = _generator().generate(literal(value, column_type), copy=False)
+    if len(cache) >= CELL_CACHE_SIZE:
+        cache.clear()
+    cache[value] = text
     return text
+
+
+def _forget_cells() -> None:
+    for cache in _CELL_TEXTS.values():
+        cache.clear()
+    RENDERED_ARRAYS.clear()
+    _RENDERED_WORDS.clear()
 
 
 def row_cells(row: ImpactRow) -> tuple[str, ...]:
@@ -288,10 +351,9 @@ def select_report(table: str, report_id: str) -> Statement:
 
 def clear_caches() -> None:
     """Forget every rendered cell and row (benchmarks use it to measure a cold render)."""
-    cell_sql.cache_clear()
+    _forget_cells()
     row_sql.cache_clear()
     _utf8_size.cache_clear()
-    RENDERED_CELLS.clear()
     RENDERED_ROWS.clear()
     BUILT_MERGES.clear()
     create_table.cache_clear()
