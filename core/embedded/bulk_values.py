@@ -92,10 +92,17 @@ skips text, and its last match says where the cells end."""
 _OPEN, _PLAIN_STRING, _STRING, _NULL, _PLAIN_TIMESTAMP, _TIMESTAMP, _ARRAY, _EMPTY, _END, _OTHER = (
     range(10)
 )
+_TEXT_KINDS = (
+    (CellKind.STRING, _PLAIN_STRING, _STRING),
+    (CellKind.TIMESTAMP, _PLAIN_TIMESTAMP, _TIMESTAMP),
+)
+"""Kinds whose cells are one string: (kind, group of a plain literal, group of any other)."""
 _NEXT_ROW = re.compile(_BLANK + r",")
 _ARRAY_ITEM = re.compile(rf"({_LITERALS}){_BLANK}(?:,{_BLANK})?")
 _ONE_LITERAL = {"'": re.compile(_SINGLE), '"': re.compile(_DOUBLE)}
-_ESCAPE = re.compile(r"\\([\s\S])")
+_ESCAPE = re.compile(r"\\([01][0-7]{2}|[\s\S])")
+"""One escape: a backslash and three octal digits (up to \\177), or a backslash and a char."""
+_OCTAL_PAIR = re.compile(r"[0-7]{2}")
 _PROBE_TAILS = (
     *("", " ", "a", "x", "F", "{", "9"),
     *("0", "00", "000", "0000", "00000000", "1", "7", "77", "777", "0041", "FFFF", "D800"),
@@ -194,10 +201,21 @@ class _Reader:
 
     def column(self, cells: list[tuple[str, ...]]) -> Column | None:
         """One column's values and kind, or None when it mixes two kinds."""
-        if all(cell[_PLAIN_STRING] for cell in cells):
-            return Column(CellKind.STRING, [cell[_PLAIN_STRING][1:-1] for cell in cells])
-        if all(cell[_PLAIN_TIMESTAMP] for cell in cells):
-            return Column(CellKind.TIMESTAMP, [cell[_PLAIN_TIMESTAMP][1:-1] for cell in cells])
+        for kind, plain, escaped in _TEXT_KINDS:
+            if all(cell[plain] for cell in cells):
+                return Column(kind, [cell[plain][1:-1] for cell in cells])
+            if all(cell[plain] or cell[escaped] or cell[_NULL] for cell in cells):
+                if all(cell[_NULL] for cell in cells):
+                    return Column(CellKind.NULL, [None] * len(cells))
+                values = [cell[plain][1:-1] if cell[plain] else None for cell in cells]
+                for row, cell in enumerate(cells):
+                    if cell[escaped]:
+                        values[row] = self.literal(cell[escaped], values, row)
+                return Column(kind, values)
+        return self.mixed_column(cells)
+
+    def mixed_column(self, cells: list[tuple[str, ...]]) -> Column | None:
+        """A column of arrays, or of cells of several shapes, one cell at a time."""
         kind = CellKind.NULL
         values: list[Any] = []
         for row, cell in enumerate(cells):
@@ -232,8 +250,8 @@ class _Reader:
         if "\\" not in content:
             if quote not in content:
                 return content  # one literal without escapes: its text is its value
-        elif text in self.decoded:
-            return self.decoded[text]
+        elif (known := self.decoded.get(text)) is not None:
+            return known
         elif _ONE_LITERAL[quote].fullmatch(text):
             table = _escapes(quote)
             if table.decoded.keys() >= set(_ESCAPE.findall(content)):
@@ -291,20 +309,30 @@ class _EscapeTable:
 
 @functools.cache
 def _escapes(quote: str) -> _EscapeTable:
-    """Probe sqlglot's tokenizer once for what each `\\<char>` decodes to inside `quote`s."""
-    candidates = [chr(code) for code in range(32, 127)] + ["\t", "\n", "\r"]
-    probes = [quote + "\\" + char + tail + quote for char in candidates for tail in _PROBE_TAILS]
+    """Probe sqlglot's tokenizer once for what each escape `_ESCAPE` reads decodes to inside
+    `quote`s, each followed by every probe tail it can be followed by (a `\\0` or `\\1` that
+    `_ESCAPE` reads alone is not followed by two octal digits); only escapes that always decode
+    to the same text are kept."""
+    units = [chr(code) for code in range(32, 127)] + ["\t", "\n", "\r"]
+    units += [f"{a}{b}{c}" for a in "01" for b in "01234567" for c in "01234567"]
+    probed: list[tuple[str, str]] = [
+        (unit, tail)
+        for unit in units
+        for tail in _PROBE_TAILS
+        if not (unit in ("0", "1") and _OCTAL_PAIR.match(tail))
+    ]
+    probes = [quote + "\\" + unit + tail + quote for unit, tail in probed]
     tokens = _DIALECT.tokenize(" , ".join(probes))
     texts = [token.text for token in tokens if token.token_type is TokenType.STRING]
     if len(texts) != len(probes) or len(tokens) != 2 * len(probes) - 1:
         return _EscapeTable({})
+    results: dict[str, set[str | None]] = {}
+    for (unit, tail), text in zip(probed, texts, strict=True):
+        value = text[: len(text) - len(tail)] if text.endswith(tail) else None
+        results.setdefault(unit, set()).add(value)
     decoded: dict[str, str] = {}
-    for number, char in enumerate(candidates):
-        results: set[str | None] = set()
-        for offset, tail in enumerate(_PROBE_TAILS):
-            text = texts[number * len(_PROBE_TAILS) + offset]
-            results.add(text[: len(text) - len(tail)] if text.endswith(tail) else None)
-        value = results.pop()
-        if value is not None and not results:
-            decoded[char] = value
+    for unit, values in results.items():
+        value = values.pop()
+        if value is not None and not values:
+            decoded[unit] = value
     return _EscapeTable(decoded)

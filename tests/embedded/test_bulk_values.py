@@ -7,12 +7,15 @@ message) and then the same table contents. Each case also says whether the fast 
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlglot import Dialect
+from sqlglot.errors import TokenError
 
 from core.embedded import bulk_values
 from core.embedded.engine import Cancelled, Engine
@@ -125,6 +128,8 @@ ESCAPES = [
     r"'bell \007 escape \033[31m'",
     r"'\u00e9 \U0001F600 \x41'",
     r"'\0 then \01 and \012 and \1234'",
+    r"'\177 \200 \0777 \08 \1a \19'",
+    r"'\uD83D\uDE00 and \uD800 alone'",
     r"'\% and \_ stay, \q is q'",
     r'"double \" quoted"',
     "'héllo 🚀 ünïcode'",
@@ -317,3 +322,37 @@ def test_failures_worded_alike_on_both_paths(
 ) -> None:
     assert scanned(statement)
     assert twins.both(statement)[1] == error_class
+
+
+def test_scanned_literals_decode_exactly_as_sqlglots_tokenizer() -> None:
+    """Random literals full of escapes: each value the fast path reads is the text sqlglot's
+    Databricks tokenizer (the general path) gives the same literal."""
+    escapes = ["\\\\", "\\'", '\\"', "\\0", "\\1", "\\7", "\\8", "\\u", "\\U", "\\n", "\\%", "\\z"]
+    plain = ["0", "1", "7", "8", "D83D", "DE00", "0041", "x", "n", "%", "é", "🚀", " ", "\n", "a"]
+    generator = random.Random(6)
+    literals = []
+    for _ in range(3000):
+        parts = [generator.choice(escapes + plain) for _ in range(generator.randint(0, 12))]
+        quote = generator.choice("'\"")
+        literal = quote + "".join(parts) + quote
+        if generator.random() < 0.1:
+            literal += " " + quote + "tail" + quote
+        literals.append(literal)
+    tokenizer = Dialect.get_or_raise("databricks")
+    expected = []
+    for literal in literals:
+        try:
+            tokens = tokenizer.tokenize(literal)
+        except TokenError:  # a literal sqlglot rejects is not part of the check
+            expected.append(None)
+            continue
+        expected.append("".join(token.text for token in tokens))
+    kept = [(lit, text) for lit, text in zip(literals, expected, strict=True) if text is not None]
+    rows = ", ".join(f"('k{number}', {lit}, NULL, NULL)" for number, (lit, _) in enumerate(kept))
+    found = bulk_values.split(merge(rows))
+    assert found is not None
+    values = found.columns[1].values
+    mismatches = [
+        (lit, text, value) for (lit, text), value in zip(kept, values, strict=True) if value != text
+    ]
+    assert mismatches == []
