@@ -339,7 +339,7 @@ def test_scanned_literals_decode_exactly_as_sqlglots_tokenizer() -> None:
             literal += " " + quote + "tail" + quote
         literals.append(literal)
     tokenizer = Dialect.get_or_raise("databricks")
-    expected = []
+    expected: list[str | None] = []
     for literal in literals:
         try:
             tokens = tokenizer.tokenize(literal)
