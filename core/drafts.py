@@ -14,12 +14,13 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from core.handoff import Handoff
 from core.review import Review, ReviewError, ServiceEdit
@@ -29,10 +30,72 @@ _SAFE = re.compile(r"[^A-Za-z0-9._:-]")
 
 
 def handoff_hash(handoff: Handoff) -> str:
-    """SHA-256 of the handoff's canonical JSON: same content, same hash, on any machine."""
-    document = handoff.model_dump(mode="json")
-    encoded = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    """SHA-256 of the handoff's canonical JSON: same content, same hash, on any machine.
+
+    The canonical JSON is `json.dumps(handoff.model_dump(mode="json"), sort_keys=True,
+    ensure_ascii=False, separators=(",", ":"))`, hashed as UTF-8. It is produced and hashed
+    a list item at a time: dumping a 10,000-service report whole held a copy of it as
+    dicts, then as one string (four bytes a character with one emoji in it), then as bytes.
+    """
+    digest = hashlib.sha256()
+    pending: list[str] = []
+    size = 0
+    for piece in _canonical_pieces(handoff):
+        pending.append(piece)
+        size += len(piece)
+        if size >= _HASH_BATCH:
+            digest.update("".join(pending).encode("utf-8"))
+            pending.clear()
+            size = 0
+    digest.update("".join(pending).encode("utf-8"))
+    return digest.hexdigest()
+
+
+_HASH_BATCH = 1 << 20
+"""Characters of canonical JSON hashed at a time."""
+_DUMP_BATCH = 256
+"""List items dumped and encoded at a time."""
+_ADAPTERS: dict[type[BaseModel], TypeAdapter[list[Any]]] = {}
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _canonical_pieces(model: BaseModel) -> Iterator[str]:
+    """The canonical JSON of `model` in pieces: its model fields each on their own, and its
+    lists of models a few hundred items at a time."""
+    lists = {
+        name: value
+        for name, value in model
+        if isinstance(value, list) and value and isinstance(value[0], BaseModel)
+    }
+    nested = {name: value for name, value in model if isinstance(value, BaseModel)}
+    document = model.model_dump(mode="json", exclude={*lists, *nested})
+    yield "{"
+    for index, key in enumerate(sorted([*document, *lists, *nested])):
+        if index:
+            yield ","
+        yield _CANONICAL.encode(key) + ":"
+        if key in lists:
+            items = lists[key]
+            adapter = _list_adapter(type(items[0]))
+            yield "["
+            for start in range(0, len(items), _DUMP_BATCH):
+                if start:
+                    yield ","
+                dumped = adapter.dump_python(items[start : start + _DUMP_BATCH], mode="json")
+                yield _CANONICAL.encode(dumped)[1:-1]
+            yield "]"
+        elif key in nested:
+            yield from _canonical_pieces(nested[key])
+        else:
+            yield _CANONICAL.encode(document[key])
+    yield "}"
+
+
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return adapter
 
 
 def drafts_dir(home: Path | None = None) -> Path:

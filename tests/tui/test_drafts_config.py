@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from core.config_file import load_config
 from core.drafts import DraftStore, draft_path, handoff_hash, load_draft, save_draft
 from core.handoff import Handoff, RiskLevel
 from core.review import Review
+from core.synth import synth_handoff
 
 
 class TestDrafts:
@@ -46,6 +48,20 @@ class TestDrafts:
         changed = demo.model_copy(update={"report": report})
         assert handoff_hash(changed) != handoff_hash(demo)
         assert load_draft(changed, tmp_path) is None
+
+    def test_hash_is_of_the_canonical_json(self, demo: Handoff) -> None:
+        # Hashed in pieces; the value is the SHA-256 of the whole canonical JSON, so drafts
+        # saved by earlier versions still match. The synthetic report has more services than
+        # one dump batch, non-ASCII text and an emoji.
+        for handoff in (demo, synth_handoff(600, seed=3)):
+            canonical = json.dumps(
+                handoff.model_dump(mode="json"),
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            expected = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+            assert handoff_hash(handoff) == expected
 
     def test_broken_or_stale_files(self, demo: Handoff, tmp_path: Path) -> None:
         path = draft_path(demo, tmp_path)
