@@ -373,7 +373,7 @@ class Engine:
             wire_types.column_type(duck).column_info(str(column[0]), position)
             for position, (column, duck) in enumerate(zip(description, types, strict=True))
         ]
-        encoders = [wire_types.encoder(duck) for duck in types]
+        encoders = [wire_types.column_encoder(duck) for duck in types]
         builder = ResultBuilder(
             columns, row_limit=row_limit, byte_limit=byte_limit, chunk_bytes=self._chunk_bytes
         )
@@ -381,10 +381,12 @@ class Engine:
             batch = cursor.fetchmany(_FETCH_ROWS)
             if not batch:
                 break
-            builder.extend(
-                [encode(value) for encode, value in zip(encoders, record, strict=True)]
-                for record in batch
-            )
+            # Column by column: each column's values are encoded by one call.
+            encoded = [
+                encode(values)
+                for encode, values in zip(encoders, zip(*batch, strict=True), strict=True)
+            ]
+            builder.extend(list(row) for row in zip(*encoded, strict=True))
             if builder.truncated:
                 break
         return builder.finish()

@@ -92,6 +92,10 @@ class ResultSet:
         return builder.finish()
 
 
+_ROW_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""Sizes each row as its JSON text (one encoder: `json.dumps` with options builds one per call)."""
+
+
 class ResultBuilder:
     """Accumulates encoded rows into chunks while applying the limits."""
 
@@ -124,7 +128,8 @@ class ResultBuilder:
             if self.full:
                 self.truncated = True
                 return
-            size = len(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()) + 1
+            text = _ROW_JSON.encode(row)
+            size = (len(text) if text.isascii() else len(text.encode())) + 1
             self._total_bytes += size
             if self._total_bytes > INLINE_LIMIT_BYTES:
                 raise StatementError(

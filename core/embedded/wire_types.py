@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import math
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -121,6 +121,36 @@ def column_type(duck: DuckDBPyType) -> ColumnType:
     return ColumnType("STRING", "STRING")
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""One encoder for every complex value (`json.dumps` with options builds a new one per call)."""
+
+ColumnEncoder = Callable[[Sequence[Any]], Sequence[str | None]]
+
+
+def column_encoder(duck: DuckDBPyType) -> ColumnEncoder:
+    """A function turning one column of a batch of rows into JSON_ARRAY cells.
+
+    VARCHAR values already are their text (DuckDB hands them over as `str`); dates and
+    timestamps repeat a lot (a report's `generated_at` is on every row), so each distinct one
+    is formatted once per batch."""
+    kind = duck.id
+    if kind == "varchar":
+        return _as_is
+    one = encoder(duck)
+    if kind == "date" or kind.startswith("timestamp"):
+
+        def encode_repeated(values: Sequence[Any]) -> list[str | None]:
+            texts = {value: one(value) for value in set(values)}
+            return [texts[value] for value in values]
+
+        return encode_repeated
+    return lambda values: [one(value) for value in values]
+
+
+def _as_is(values: Sequence[Any]) -> Sequence[str | None]:
+    return values
+
+
 def encoder(duck: DuckDBPyType) -> Encoder:
     """A function turning one value of this type into its JSON_ARRAY cell (text or None)."""
     if duck.id in ("list", "array", "map", "struct"):
@@ -129,7 +159,7 @@ def encoder(duck: DuckDBPyType) -> Encoder:
         def encode_complex(value: Any) -> str | None:
             if value is None:
                 return None
-            return json.dumps(tree(value), ensure_ascii=False, separators=(",", ":"))
+            return _JSON.encode(tree(value))
 
         return encode_complex
     scalar = _scalar(duck)
