@@ -12,14 +12,13 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Vertical
 from textual.content import Content
-from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -48,9 +47,11 @@ from tui.messages import (
 from tui.validation import IncrementalValidator
 from tui.widgets.footer import CalmFooter
 from tui.widgets.impact_tree import ImpactTree
-from tui.widgets.run_panel import RunPanel, outcome_content
 from tui.widgets.service_detail import ServiceDetail, risk_badge
 from tui.widgets.sql_preview import TAB_IDS, PreviewPane, sql_script
+
+if TYPE_CHECKING:
+    from tui.widgets.run_panel import RunPanel
 
 SYNC_PLAN_LIMIT = 300
 """Up to this many services the first plan is built before the first frame; above it, in a
@@ -127,12 +128,13 @@ class MainScreen(Screen[None]):
                 yield ImpactTree(self.review, self.graph, id="tree")
             yield ServiceDetail(self.review, self.graph, id="detail")
             yield PreviewPane(self.context.warehouse_id, self.context.approver, id="preview")
-        # Mounted after the first frame: it stays hidden until the first run or verification.
-        yield Lazy(RunPanel(id="run-panel"))
         yield Static(id="status-bar")
         yield CalmFooter()
 
     def on_mount(self) -> None:
+        # Mounted after the first frame (and imported then: its table and log widgets are a
+        # noticeable part of start-up); it stays hidden until the first run or verification.
+        self.call_after_refresh(self._mount_run_panel)
         tree = self.query_one(ImpactTree)
         self.query_one("#tree-pane").border_title = "Impact"
         self.query_one(PreviewPane).border_title = "Preview"
@@ -153,6 +155,16 @@ class MainScreen(Screen[None]):
         tree.focus()
         self._status()
         self._look_for_draft()
+
+    async def _mount_run_panel(self) -> None:
+        from tui.widgets.run_panel import RunPanel
+
+        await self.mount(RunPanel(id="run-panel"), before="#status-bar")
+
+    def _run_panel(self) -> RunPanel:
+        from tui.widgets.run_panel import RunPanel
+
+        return self.query_one(RunPanel)
 
     @work(thread=True, group="draft", exit_on_error=False, description="Look for a draft")
     def _look_for_draft(self) -> None:
@@ -444,7 +456,7 @@ class MainScreen(Screen[None]):
 
     def action_toggle_run_panel(self) -> None:
         """Show or hide the run panel."""
-        self.query_one(RunPanel).toggle_class("-shown")
+        self._run_panel().toggle_class("-shown")
 
     def filter_tree(self, query: str) -> None:
         """Filter the tree (command palette: filter by owner)."""
@@ -576,7 +588,7 @@ class MainScreen(Screen[None]):
 
     def _start_run(self, plan: Plan, approval: Approval) -> None:
         self.running = True
-        panel = self.query_one(RunPanel)
+        panel = self._run_panel()
         panel.add_class("-shown")
         panel.reset(f"Starting on {self.context.warehouse_text}…")
         if self.context.live_ticks:
@@ -584,7 +596,7 @@ class MainScreen(Screen[None]):
         self._run(plan, approval)
 
     def _tick(self) -> None:
-        self.query_one(RunPanel).tick()
+        self._run_panel().tick()
 
     @work(group="run", exit_on_error=False, description="Run the approved plan")
     async def _run(self, plan: Plan, approval: Approval) -> None:
@@ -613,16 +625,18 @@ class MainScreen(Screen[None]):
 
     @on(RunEventReceived)
     def _run_event(self, message: RunEventReceived) -> None:
-        self.query_one(RunPanel).apply(message.event)
+        self._run_panel().apply(message.event)
         if isinstance(message.event, RunFinished):
             self._run_finished(message.event)
 
     def _run_finished(self, event: RunFinished) -> None:
+        from tui.widgets.run_panel import outcome_content
+
         self.last_run = event
         self.running = False
         self._stop_ticker()
         if event.outcome is Outcome.SUCCEEDED:
-            started = self.query_one(RunPanel).started
+            started = self._run_panel().started
             self.applied_digest = started.digest if started is not None else None
             self.notify(outcome_content(event).plain, title="Written and verified", timeout=6)
         elif event.outcome is Outcome.CANCELED:
@@ -642,7 +656,7 @@ class MainScreen(Screen[None]):
         self.running = False
         self._stop_ticker()
         if message.error is not None:
-            panel = self.query_one(RunPanel)
+            panel = self._run_panel()
             panel.add_class("-shown")
             panel.reset("")
             panel.query_one("#run-summary", Static).update(
@@ -700,7 +714,7 @@ class MainScreen(Screen[None]):
             )
             return
         self.busy = True
-        panel = self.query_one(RunPanel)
+        panel = self._run_panel()
         panel.add_class("-shown")
         panel.query_one("#run-summary", Static).update(
             Content.styled("Verifying the report in the table…", "$text-muted")
@@ -727,7 +741,7 @@ class MainScreen(Screen[None]):
     @on(VerificationDone)
     def _verified(self, message: VerificationDone) -> None:
         self.busy = False
-        panel = self.query_one(RunPanel)
+        panel = self._run_panel()
         if message.verification is None:
             panel.query_one("#run-summary", Static).update(
                 Content.assemble(("✗ Not verified", "bold $text-error"), f": {message.error}")

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.highlight import highlight
 from textual.widgets import Static, TabbedContent, TabPane
 
 from core.payloads import request_body
@@ -65,6 +64,13 @@ def _line_span(text: str, line: int) -> tuple[int, int] | None:
         return None
     start = sum(len(previous) + 1 for previous in lines[: line - 1])
     return start, start + len(lines[line - 1])
+
+
+def highlight(code: str, *, language: str) -> Content:
+    """`code` highlighted (imported on first use: pygments is not needed to show the tree)."""
+    from textual.highlight import highlight as highlighted
+
+    return highlighted(code, language=language)
 
 
 def render_statement(
