@@ -109,6 +109,7 @@ _PROBE_TAILS = (
 )
 """Text put after each probed escape: an escape is decoded here only if what follows it
 cannot change it (unlike `\\0` then octal digits, or `\\u` then hex digits)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _RESERVED = re.compile(re.escape(BULK_PREFIX), re.IGNORECASE)
 _VALUES_WORD = re.compile(r"\bVALUES\b", re.IGNORECASE)
 _STARTS = {TokenType.FROM: " ", TokenType.JOIN: " ", TokenType.L_PAREN: " SELECT * FROM "}
@@ -119,11 +120,8 @@ def split(statement: str) -> BulkValues | None:
     """The MERGE's VALUES list as columns and the statement without it, or None."""
     if _RESERVED.search(statement):
         return None
-    if not statement.isascii():
-        try:
-            statement.encode("utf-8")
-        except UnicodeEncodeError:
-            return None  # lone surrogates: leave them to the general path's error
+    if not statement.isascii() and _SURROGATE.search(statement):
+        return None  # lone surrogates: leave them to the general path's error
     found = _VALUES_WORD.search(statement)
     if found is None:
         return None

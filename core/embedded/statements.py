@@ -20,7 +20,7 @@ import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -134,6 +134,12 @@ class Statement:
         self._cursor: duckdb.DuckDBPyConnection | None = None
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
+    def release_text(self) -> None:
+        """Forget the SQL text once it has run: nothing reads it again, and a MERGE's text can
+        be megabytes (four bytes a character when it holds an emoji) kept for hours."""
+        with self.lock:
+            self.submission = replace(self.submission, statement="")
+
     def set_cursor(self, cursor: duckdb.DuckDBPyConnection | None) -> None:
         with self.lock:
             self._cursor = cursor
@@ -235,7 +241,12 @@ class StatementStore:
         thread.start()
 
     def _run(self, statement: Statement) -> None:
-        submission = statement.submission
+        try:
+            self._run_submission(statement, statement.submission)
+        finally:
+            statement.release_text()
+
+    def _run_submission(self, statement: Statement, submission: Submission) -> None:
         cancelled = statement.cancel_requested
         try:
             if not self._startup.wait_ready(cancelled):

@@ -242,6 +242,7 @@ def test_parameters_are_still_checked_and_bound(twins: Twins) -> None:
         merge("('k1', 'a' /* comment */, NULL, NULL)"),
         merge("('k1', r'raw\\n', NULL, NULL)"),
         merge("('k1', upper('a'), NULL, NULL)"),
+        merge("('k1', 'lone \ud800 surrogate', NULL, NULL)"),
         merge("('k1', 'a', NULL, ARRAY())"),
         "INSERT INTO t (k, s) VALUES ('k1', 'a'), ('k2', 'b')",
         "SELECT * FROM VALUES ('a', 'b') AS v(x, y)",
