@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 from json.encoder import encode_basestring
+from operator import add, itemgetter
 
 from core.handoff import Handoff, Service
 
@@ -145,26 +146,36 @@ _MEMBER_PREFIXES = tuple(
 )
 
 
-def _json_value(value: CellValue) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return encode_basestring(value)
-    if isinstance(value, datetime):
-        return encode_basestring(canonical_timestamp(value))
-    return "[" + ",".join(map(encode_basestring, value)) + "]"
+class _JsonValues(dict[CellValue, str]):
+    """Value -> its canonical JSON, filled on first use: most values of a row (the report's
+    columns, owners, namespaces, monitors, risks) repeat across rows, and a hit is one lookup in
+    C. Cleared when it grows large."""
+
+    def __missing__(self, value: CellValue) -> str:
+        if value is None:
+            encoded = "null"
+        elif isinstance(value, str):
+            encoded = encode_basestring(value)
+        elif isinstance(value, datetime):
+            encoded = encode_basestring(canonical_timestamp(value))
+        else:
+            encoded = "[" + ",".join(map(encode_basestring, value)) + "]"
+        if len(self) >= 65_536:
+            self.clear()
+        self[value] = encoded
+        return encoded
+
+
+_JSON_VALUES = _JsonValues()
+_sorted_values = itemgetter(*_SORTED_COLUMNS)
 
 
 def _canonical_json_of(values: tuple[CellValue, ...]) -> str:
     """`canonical_json` of the content values in CONTENT_COLUMNS order, written member by member
     with the encoder `json.dumps` itself uses for strings (a test holds the two together): it
     skips building a dict and sorting it on every row."""
-    parts = [
-        prefix + _json_value(values[i])
-        for prefix, i in zip(_MEMBER_PREFIXES, _SORTED_COLUMNS, strict=True)
-    ]
-    parts.append("}")
-    return "".join(parts)
+    members = map(add, _MEMBER_PREFIXES, map(_JSON_VALUES.__getitem__, _sorted_values(values)))
+    return "".join(members) + "}"
 
 
 def _hash_values(values: tuple[CellValue, ...]) -> str:

@@ -64,6 +64,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 
 import sqlglot
 from sqlglot import TokenType, exp
@@ -259,9 +260,13 @@ def _row_is_literals(row: str) -> bool:
         return False
     if row != "(" + ", ".join(cells) + ")":
         return False
+    strings_known = _LITERAL_CELLS[ColumnType.STRING].issuperset(_string_cells(cells))
+    if not strings_known and not all(
+        _cell_is_literal(cells[position], ColumnType.STRING) for position in _STRING_POSITIONS
+    ):
+        return False
     if not all(
-        _cell_is_literal(cell, column_type)
-        for cell, column_type in zip(cells, SOURCE_TYPES, strict=True)
+        _cell_is_literal(cells[position], SOURCE_TYPES[position]) for position in _OTHER_POSITIONS
     ):
         return False
     if len(_LITERAL_ROWS) >= 2 * ROW_CACHE_SIZE:
@@ -272,6 +277,10 @@ def _row_is_literals(row: str) -> bool:
 
 _LITERAL_CELLS: dict[ColumnType, set[str]] = {kind: set() for kind in ColumnType}
 """Cells found to be literals of each type (only positive verdicts)."""
+_STRING_POSITIONS = [i for i, kind in enumerate(SOURCE_TYPES) if kind is ColumnType.STRING]
+_OTHER_POSITIONS = [i for i, kind in enumerate(SOURCE_TYPES) if kind is not ColumnType.STRING]
+_string_cells = itemgetter(*_STRING_POSITIONS)
+"""The cells of a row's string columns (known string cells are checked as one set, in C)."""
 
 
 def _cell_is_literal(cell: str, column_type: ColumnType) -> bool:

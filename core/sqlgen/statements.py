@@ -211,6 +211,9 @@ def cell_sql(value: CellValue, column_type: ColumnType) -> str:
     return text
 
 
+_SOURCE_CACHES = tuple(_CELL_TEXTS[column_type] for column_type in SOURCE_TYPES)
+
+
 def _forget_cells() -> None:
     for cache in _CELL_TEXTS.values():
         cache.clear()
@@ -221,9 +224,13 @@ def _forget_cells() -> None:
 def row_cells(row: ImpactRow) -> tuple[str, ...]:
     """The rendered cells of one MERGE source row: the content columns, then the content hash."""
     values = (*row.values, row.content_hash)
+    # `cell_sql`, with its cache looked up inline: most cells of a row are cached already (the
+    # report's columns repeat on every row), and a rendered cell is never empty.
     return tuple(
-        cell_sql(value, column_type)
-        for value, column_type in zip(values, SOURCE_TYPES, strict=True)
+        [
+            cache.get(value) or cell_sql(value, column_type)
+            for value, cache, column_type in zip(values, _SOURCE_CACHES, SOURCE_TYPES, strict=True)
+        ]
     )
 
 
