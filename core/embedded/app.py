@@ -45,6 +45,7 @@ _STATEMENT_ID = re.compile(
 )
 _WAREHOUSE_ID = re.compile(r"^[0-9a-zA-Z]{16}$")
 _WAIT_TIMEOUT = re.compile(r"^(\d+(?:\.\d+)?)s$")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _PENDING_GRACE_S = 5.0
 """How long a CANCEL-on-timeout answer waits for the cancellation to land."""
 _LOST_RESPONSE_WAIT_S = 600.0
@@ -215,7 +216,7 @@ class _Api:
         if not isinstance(statement, str):
             raise ApiError.unparsable("statement")
         self._check_warehouse(warehouse_id, for_execution=True)
-        if len(statement.encode("utf-8")) > MAX_STATEMENT_BYTES:
+        if _utf8_size(statement) > MAX_STATEMENT_BYTES:
             raise ApiError.invalid(
                 "statement", "The statement text exceeds the maximum size of 16 MiB."
             )
@@ -430,7 +431,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
         raw.extend(piece)
         if len(raw) > MAX_BODY_BYTES:
             raise ApiError(400, "INVALID_PARAMETER_VALUE", "The request body is too large.")
-    if not raw.strip():
+    if not raw or raw.isspace():
         return {}
     try:
         body = json.loads(raw)
@@ -439,6 +440,13 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError.malformed_body()
     return body
+
+
+def _utf8_size(text: str) -> int:
+    """The UTF-8 size of a text without encoding a copy of it (statements can be megabytes)."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(len(run.encode("utf-8")) - len(run) for run in _NON_ASCII.findall(text))
 
 
 def _wait_timeout(value: object) -> float:
