@@ -109,8 +109,8 @@ _PROBE_TAILS = (
 )
 """Text put after each probed escape: an escape is decoded here only if what follows it
 cannot change it (unlike `\\0` then octal digits, or `\\u` then hex digits)."""
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _RESERVED = re.compile(re.escape(BULK_PREFIX), re.IGNORECASE)
+_MERGE_WORD = re.compile(r"[ \t\r\n]*MERGE\b", re.IGNORECASE)
 _VALUES_WORD = re.compile(r"\bVALUES\b", re.IGNORECASE)
 _STARTS = {TokenType.FROM: " ", TokenType.JOIN: " ", TokenType.L_PAREN: " SELECT * FROM "}
 """Token before `VALUES` -> what the placeholder table name is preceded by."""
@@ -120,8 +120,10 @@ def split(statement: str) -> BulkValues | None:
     """The MERGE's VALUES list as columns and the statement without it, or None."""
     if _RESERVED.search(statement):
         return None
-    if not statement.isascii() and _SURROGATE.search(statement):
+    if not statement.isascii() and not _encodes(statement):
         return None  # lone surrogates: leave them to the general path's error
+    if not _MERGE_WORD.match(statement):
+        return None
     found = _VALUES_WORD.search(statement)
     if found is None:
         return None
@@ -136,6 +138,15 @@ def split(statement: str) -> BulkValues | None:
         return None
     skeleton = statement[: found.start()] + lead + PLACEHOLDER_TABLE + " " + statement[end:]
     return BulkValues(skeleton, columns, rows)
+
+
+def _encodes(text: str) -> bool:
+    """Whether the text is valid Unicode (encoding is faster than searching for surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _lead(prefix: str) -> str | None:
