@@ -7,6 +7,7 @@ happens in workers that post messages back. A run cannot start while one is in f
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -103,6 +104,12 @@ class MainScreen(Screen[None]):
         self.draft_saved = False
         self._ticker: Timer | None = None
         self._risk_cache: tuple[Plan, RiskLevel | None] | None = None
+        if len(handoff.services) > SYNC_PLAN_LIMIT:
+            # The handoff and its indexes live as long as the app. Out of the collector's
+            # generations, its hundreds of thousands of objects are no longer walked by every
+            # full collection while the app starts and on each edit (they are never garbage
+            # in a cycle, so freezing them keeps nothing alive that would have been freed).
+            gc.freeze()
 
     @property
     def review(self) -> Review:
@@ -154,7 +161,8 @@ class MainScreen(Screen[None]):
             self.query_one(ServiceDetail).show(self.review, first)
         tree.focus()
         self._status()
-        self._look_for_draft()
+        # Hashing a large handoff takes a while: start once the tree has painted.
+        self.call_after_refresh(self._look_for_draft)
 
     async def _mount_run_panel(self) -> None:
         from tui.widgets.run_panel import RunPanel
