@@ -16,7 +16,7 @@ from functools import cached_property
 from json.encoder import encode_basestring
 from operator import add, itemgetter
 
-from core.handoff import Handoff, Service
+from core.handoff import Handoff, Report, Service
 
 
 class ColumnType(StrEnum):
@@ -184,19 +184,36 @@ def _hash_values(values: tuple[CellValue, ...]) -> str:
     return hashlib.sha256(_canonical_json_of(values).encode("utf-8")).hexdigest()
 
 
+_REPORT_COLUMNS = CONTENT_COLUMNS[: CONTENT_COLUMNS.index("service_name")]
+"""The content columns every row of a report shares (they come first)."""
+
+
+def _report_values(report: Report) -> tuple[CellValue, ...]:
+    """The values of _REPORT_COLUMNS for a report, computed once per report object."""
+    global _last_report
+    if _last_report[0] is not report:
+        by_name: dict[str, CellValue] = {
+            "report_id": report.id,
+            "generated_at": to_milliseconds(report.generated_at),
+            "title": report.title,
+            "requested_change": report.request,
+            "databricks_surface": report.databricks_surface,
+            "source_pr": report.source_pr,
+            "investigation": report.investigation,
+            "trigger_pipeline": report.trigger.pipeline,
+            "proposed_action": report.trigger.proposed_action,
+        }
+        _last_report = (report, tuple(by_name[name] for name in _REPORT_COLUMNS))
+    return _last_report[1]
+
+
+_last_report: tuple[Report | None, tuple[CellValue, ...]] = (None, ())
+"""The latest report given to `_report_values` and its values (reports are immutable models)."""
+
+
 def row_for(handoff: Handoff, service: Service) -> ImpactRow:
     """The impact row for one written service of a (reviewed) handoff."""
-    report = handoff.report
     by_name: dict[str, CellValue] = {
-        "report_id": report.id,
-        "generated_at": to_milliseconds(report.generated_at),
-        "title": report.title,
-        "requested_change": report.request,
-        "databricks_surface": report.databricks_surface,
-        "source_pr": report.source_pr,
-        "investigation": report.investigation,
-        "trigger_pipeline": report.trigger.pipeline,
-        "proposed_action": report.trigger.proposed_action,
         "service_name": service.name,
         "owner_team": service.owner_team,
         "namespace": service.namespace,
@@ -207,7 +224,11 @@ def row_for(handoff: Handoff, service: Service) -> ImpactRow:
         "risk_level": service.risk_level.value,
         "recommended_action": service.recommended_action,
     }
-    return ImpactRow(tuple(by_name[name] for name in CONTENT_COLUMNS))
+    service_values = tuple(by_name[name] for name in _SERVICE_COLUMNS)
+    return ImpactRow(_report_values(handoff.report) + service_values)
+
+
+_SERVICE_COLUMNS = CONTENT_COLUMNS[len(_REPORT_COLUMNS) :]
 
 
 def rows_for(handoff: Handoff) -> tuple[ImpactRow, ...]:

@@ -260,11 +260,12 @@ def _row_is_literals(row: str) -> bool:
         return False
     if row != "(" + ", ".join(cells) + ")":
         return False
-    strings_known = _LITERAL_CELLS[ColumnType.STRING].issuperset(_string_cells(cells))
-    if not strings_known and not all(
-        _cell_is_literal(cells[position], ColumnType.STRING) for position in _STRING_POSITIONS
-    ):
-        return False
+    known = _LITERAL_CELLS[ColumnType.STRING]
+    strings = _string_cells(cells)
+    if not known.issuperset(strings):
+        for cell in strings:
+            if cell not in known and not _cell_is_literal(cell, ColumnType.STRING):
+                return False
     if not all(
         _cell_is_literal(cells[position], SOURCE_TYPES[position]) for position in _OTHER_POSITIONS
     ):

@@ -146,15 +146,35 @@ def _generator() -> Generator:
     return generator
 
 
-class _RenderedWords(dict[str, str]):
-    """Word (a string with no space) -> sqlglot's rendering of it as a string literal, without
-    the quotes; filled on first use."""
+class _RenderedCharacters(dict[str, str]):
+    """Character -> sqlglot's rendering of it as a string literal, without the quotes; filled
+    on first use."""
 
-    def __missing__(self, word: str) -> str:
-        cell = _generator().generate(exp.Literal.string(word), copy=False)
+    def __missing__(self, char: str) -> str:
+        cell = _generator().generate(exp.Literal.string(char), copy=False)
         if not (cell.startswith(QUOTE_START) and cell.endswith(QUOTE_END)):
             raise ValueError(f"sqlglot rendered a string literal as {cell!r}")
         inner = cell[len(QUOTE_START) : len(cell) - len(QUOTE_END)]
+        if len(self) >= CELL_CACHE_SIZE:
+            self.clear()
+        self[char] = inner
+        return inner
+
+
+_RENDERED_CHARACTERS = _RenderedCharacters()
+
+
+def _inside_literal(text: str) -> str:
+    """`text` as sqlglot renders it inside a string literal: its characters' renderings."""
+    return "".join(map(_RENDERED_CHARACTERS.__getitem__, text))
+
+
+class _RenderedWords(dict[str, str]):
+    """Word (a string with no space) -> its rendering inside a string literal; filled on first
+    use, and cleared when it grows large."""
+
+    def __missing__(self, word: str) -> str:
+        inner = _inside_literal(word)
         if len(self) >= 4 * CELL_CACHE_SIZE:
             self.clear()
         self[word] = inner
@@ -185,18 +205,23 @@ object for the garbage collector to walk on every full collection."""
 def cell_sql(value: CellValue, column_type: ColumnType) -> str:
     """One cell as a Databricks SQL literal, rendered by sqlglot (cached per distinct value).
 
-    Strings and arrays are rendered from pieces that repeat across a report, each rendered by
-    sqlglot once: sqlglot escapes a string literal one character at a time
-    (`Generator.escape_str`: a per-character map, then replacing the quote character), so the
-    literal of `a b` is the quote, the rendering of `a` without quotes, a space, the same for `b`,
-    and the quote; and it writes a non-empty array of strings as `ARRAY(` + the string literals
-    joined by `, ` + `)`. The tests compare both with sqlglot rendering the whole value."""
+    Strings and arrays are rendered from pieces that sqlglot rendered once each: sqlglot escapes
+    a string literal one character at a time (`Generator.escape_str`: a per-character map, then
+    replacing the quote character by its escape), so the literal of a string is the quote, the
+    renderings of its characters, and the quote. Words repeat across a report, so a string with
+    spaces is joined from its words' renderings (a space renders as itself), each word joined
+    once from its characters'. A non-empty array of strings is written as `ARRAY(` + the string
+    literals joined by `, ` + `)`. The tests compare every kind of cell with sqlglot rendering
+    the whole value."""
     cache = _CELL_TEXTS[column_type]
     text = cache.get(value)
     if text is not None:
         return text
     if column_type is ColumnType.STRING and isinstance(value, str):
-        text = QUOTE_START + " ".join(map(word_sql, value.split(" "))) + QUOTE_END
+        if " " in value:
+            text = QUOTE_START + " ".join(map(word_sql, value.split(" "))) + QUOTE_END
+        else:
+            text = QUOTE_START + _inside_literal(value) + QUOTE_END
     elif column_type is ColumnType.STRING_ARRAY and isinstance(value, tuple) and value:
         items = [cell_sql(item, ColumnType.STRING) for item in value]
         text = ARRAY_OPEN + ARRAY_SEPARATOR.join(items) + ARRAY_CLOSE
@@ -219,6 +244,7 @@ def _forget_cells() -> None:
         cache.clear()
     RENDERED_ARRAYS.clear()
     _RENDERED_WORDS.clear()
+    _RENDERED_CHARACTERS.clear()
 
 
 def row_cells(row: ImpactRow) -> tuple[str, ...]:
