@@ -165,26 +165,61 @@ def _lead(prefix: str) -> str | None:
 def _scan(statement: str, position: int) -> tuple[tuple[Column, ...], int, int] | None:
     """Read the rows from `position`: (columns, row count, end of the list) or None.
 
-    One `findall` in C cuts the text into cells; the structure (rows of equal width, each
-    opened and closed in the right place) is then checked a column at a time, in C loops."""
-    cells = _CELL.findall(statement, position)
-    end = len(statement)
-    if cells and cells[-1][_OTHER]:
-        end -= len(cells.pop()[_OTHER])
-    if not cells or _NEXT_ROW.match(statement, end):
-        return None  # no rows, or a row the fast path does not read
+    `findall` (in C) cuts a window of the text into cells at a time, so no list of every cell
+    of a 4 MB statement is ever held. A cell the window's end cuts through is read again at the
+    start of the next window: every cell ends with `,` or `)` after a closed literal or
+    parenthesis, so no cut-off cell reads as a complete one."""
+    columns: list[Column] | None = None
+    carried: list[tuple[str, ...]] = []
+    rows = 0
+    window = SCAN_WINDOW
+    while True:
+        limit = min(len(statement), position + window)
+        cells = _CELL.findall(statement, position, limit)
+        stop = limit - len(cells.pop()[_OTHER]) if cells and cells[-1][_OTHER] else limit
+        if not cells:
+            if limit == len(statement):
+                break  # the list ends at `position`
+            window = len(statement)  # the end, or a cell longer than a window: read the rest
+            continue
+        position, window = stop, SCAN_WINDOW
+        cells = carried + cells
+        ends = [cell[_END] for cell in cells]
+        if ")" not in ends:
+            carried = cells
+            continue
+        complete = len(ends) - ends[::-1].index(")")
+        carried = cells[complete:]
+        del cells[complete:]
+        read = _read_rows(cells, first=columns is None)
+        if read is None:
+            return None
+        columns = read if columns is None else _joined(columns, read)
+        if columns is None:
+            return None
+        rows += complete // len(columns)
+    if columns is None or carried or _NEXT_ROW.match(statement, position):
+        return None  # no rows, a row cut short, or a row the fast path does not read
+    return tuple(columns), rows, position
+
+
+SCAN_WINDOW = 1 << 18
+"""Characters of the list cut into cells at a time."""
+
+
+def _read_rows(cells: list[tuple[str, ...]], *, first: bool) -> list[Column] | None:
+    """The columns of whole rows of cells, or None when they are not rows of one width."""
     ends = [cell[_END] for cell in cells]
-    if ")" not in ends:
-        return None
     width = ends.index(")") + 1
     rows, remainder = divmod(len(cells), width)
     if remainder or ends.count(")") != rows or ends[width - 1 :: width].count(")") != rows:
         return None
     del ends
     opens = [cell[_OPEN] for cell in cells]
-    if opens[0] != "(" or len(opens) - opens.count("") != rows:
+    if len(opens) - opens.count("") != rows or opens[0] != ("(" if first else opens[0]):
         return None
-    if rows > 1 and not all(text[0] == "," for text in opens[width::width]):
+    later_rows = opens[width::width] if first else opens[::width]
+    if not all(text[0] == "," for text in later_rows):
         return None
     del opens
     reader = _Reader()
@@ -194,10 +229,23 @@ def _scan(statement: str, position: int) -> tuple[tuple[Column, ...], int, int] 
         if column is None:
             return None
         columns.append(column)
-    del cells
     if not reader.decode_pending():
         return None
-    return tuple(columns), rows, end
+    return columns
+
+
+def _joined(columns: list[Column], more: list[Column]) -> list[Column] | None:
+    """The columns of two runs of rows, or None when their widths or kinds differ."""
+    if len(columns) != len(more):
+        return None
+    joined = []
+    for column, addition in zip(columns, more, strict=True):
+        if CellKind.NULL not in (column.kind, addition.kind) and column.kind is not addition.kind:
+            return None
+        kind = addition.kind if column.kind is CellKind.NULL else column.kind
+        column.values.extend(addition.values)
+        joined.append(Column(kind, column.values))
+    return joined
 
 
 class _Reader:

@@ -357,3 +357,22 @@ def test_scanned_literals_decode_exactly_as_sqlglots_tokenizer() -> None:
         (lit, text, value) for (lit, text), value in zip(kept, values, strict=True) if value != text
     ]
     assert mismatches == []
+
+
+def test_a_list_longer_than_a_scan_window_with_a_cell_longer_than_one(twins: Twins) -> None:
+    """The list is cut into cells a window at a time; cuts land inside literals, arrays and
+    between rows, and one literal is longer than a window."""
+    generator = random.Random(7)
+    words = ["plain", "it\\'s", "a\\\\b", "bell\\007", "é🚀", "(x, y)", "'', ''", "\\n"]
+    rows = []
+    for number in range(120):
+        text = " ".join(generator.choice(words) for _ in range(generator.randint(0, 2500)))
+        tags = ", ".join(f"'{generator.choice(words)}'" for _ in range(generator.randint(1, 40)))
+        time = "NULL" if number % 3 else "CAST('2026-05-12 16:42:00+00:00' AS TIMESTAMP)"
+        rows.append(f"('k{number:03d}', '{text}', {time}, ARRAY({tags}))")
+    rows.append(f"('long', '{'x' * (bulk_values.SCAN_WINDOW + 1000)}', NULL, NULL)")
+    statement = merge(",\n".join(rows))
+    assert len(statement) > 3 * bulk_values.SCAN_WINDOW
+    assert scanned(statement)
+    assert twins.both(statement)[2] == [[["121", "0", "0", "121"]]]
+    twins.contents()
