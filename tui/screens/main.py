@@ -102,6 +102,10 @@ class MainScreen(Screen[None]):
         self.applied_digest: str | None = None
         """Digest of the last plan that was written and verified."""
         self.draft_saved = False
+        self.draft_looked_for = False
+        """Whether the saved draft was looked for: once, when the report is small, else after
+        the first validation (hashing a large handoff while its first plan is built or
+        validated leaves the heap ~17 MB larger at 10,000 services)."""
         self._ticker: Timer | None = None
         self._risk_cache: tuple[Plan, RiskLevel | None] | None = None
         if len(handoff.services) > SYNC_PLAN_LIMIT:
@@ -161,8 +165,9 @@ class MainScreen(Screen[None]):
             self.query_one(ServiceDetail).show(self.review, first)
         tree.focus()
         self._status()
-        # Hashing a large handoff takes a while: start once the tree has painted.
-        self.call_after_refresh(self._look_for_draft)
+        if self.plan is not None:
+            # A small report hashes in a moment: its draft is offered from the first frame.
+            self._offer_saved_draft()
 
     async def _mount_run_panel(self) -> None:
         from tui.widgets.run_panel import RunPanel
@@ -174,12 +179,16 @@ class MainScreen(Screen[None]):
 
         return self.query_one(RunPanel)
 
-    @work(thread=True, group="draft", exit_on_error=False, description="Look for a draft")
-    def _look_for_draft(self) -> None:
-        """Hash the handoff and read its draft off the event loop (large reports hash slowly)."""
+    def _offer_saved_draft(self) -> None:
+        self.draft_looked_for = True
         draft = self.drafts.load()
         if draft is not None:
             self.post_message(DraftFound(draft))
+
+    @work(thread=True, group="draft", exit_on_error=False, description="Look for a draft")
+    def _look_for_draft(self) -> None:
+        """Hash the handoff and read its draft off the event loop (large reports hash slowly)."""
+        self._offer_saved_draft()
 
     @on(DraftFound)
     def _draft_found(self, message: DraftFound) -> None:
@@ -285,6 +294,9 @@ class MainScreen(Screen[None]):
         self.validated = not message.issues
         self.query_one(PreviewPane).show_validation(self.plan, message.issues)
         self._status()
+        if not self.draft_looked_for:
+            self.draft_looked_for = True
+            self._look_for_draft()
 
     @on(ServiceSelected)
     def _service_selected(self, message: ServiceSelected) -> None:
