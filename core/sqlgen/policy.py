@@ -262,10 +262,8 @@ def _row_is_literals(row: str) -> bool:
         return False
     known = _LITERAL_CELLS[ColumnType.STRING]
     strings = _string_cells(cells)
-    if not known.issuperset(strings):
-        for cell in strings:
-            if cell not in known and not _cell_is_literal(cell, ColumnType.STRING):
-                return False
+    if not known.issuperset(strings) and not _are_string_literals(strings, known):
+        return False
     if not all(
         _cell_is_literal(cells[position], SOURCE_TYPES[position]) for position in _OTHER_POSITIONS
     ):
@@ -273,6 +271,33 @@ def _row_is_literals(row: str) -> bool:
     if len(_LITERAL_ROWS) >= 2 * ROW_CACHE_SIZE:
         _LITERAL_ROWS.clear()
     _LITERAL_ROWS.add(original)  # the renderer's object (equal to `row`), not another copy
+    return True
+
+
+def _are_string_literals(cells: Sequence[str], known: set[str]) -> bool:
+    """`_cell_is_literal(cell, STRING)` for every cell, with `_is_one_string` written inline
+    for the cells without a backslash (most cells of a report, each seen once)."""
+    tokenize = _tokenizer_and_parser()[0].tokenize
+    for cell in cells:
+        if cell in known:
+            continue
+        if "\\" not in cell:
+            try:
+                tokens = tokenize(cell)
+            except Exception:
+                tokens = []
+            if (
+                len(tokens) == 1
+                and tokens[0].token_type is TokenType.STRING
+                and not tokens[0].comments
+                and cell_sql(tokens[0].text, ColumnType.STRING) == cell
+            ):
+                if len(known) >= 4 * ROW_CACHE_SIZE:
+                    known.clear()
+                known.add(cell)
+                continue
+        if not _cell_is_literal(cell, ColumnType.STRING):
+            return False
     return True
 
 
@@ -336,15 +361,12 @@ def _is_quoted_words(cell: str) -> bool:
     if not (cell.startswith(QUOTE_START) and cell.endswith(QUOTE_END)):
         return False
     words = cell[len(QUOTE_START) : len(cell) - len(QUOTE_END)].split(" ")
-    if all(map(_LITERAL_WORDS.__contains__, words)):
-        return True
-    for word in words:
-        if word not in _LITERAL_WORDS:
-            if not _word_is_literal(word):
-                return False
-            if len(_LITERAL_WORDS) >= 4 * ROW_CACHE_SIZE:
-                _LITERAL_WORDS.clear()
-            _LITERAL_WORDS.add(word)
+    for word in set(words).difference(_LITERAL_WORDS):
+        if not _word_is_literal(word):
+            return False
+        if len(_LITERAL_WORDS) >= 4 * ROW_CACHE_SIZE:
+            _LITERAL_WORDS.clear()
+        _LITERAL_WORDS.add(word)
     return True
 
 
