@@ -6,13 +6,17 @@ tense (what happened), so a handler reads as "when X happened, do Y".
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from core.drafts import Draft
-from core.events import RunEvent, RunFinished, StatementStateChanged
 from core.plan import Plan, StatementIssue
 from core.review import Review
-from core.verification import Verification
+
+if TYPE_CHECKING:  # the run's modules are imported when a run or verification starts
+    from core.drafts import Draft
+    from core.events import RunEvent, RunFinished
+    from core.verification import Verification
 
 
 class ServiceSelected(Message):
@@ -68,6 +72,8 @@ class RunEventReceived(Message):
         self.event = event
 
     def can_replace(self, message: Message) -> bool:
+        from core.events import StatementStateChanged
+
         if not isinstance(message, RunEventReceived):
             return False
         mine, theirs = self.event, message.event

@@ -27,7 +27,6 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from core.drafts import DraftStore
-from core.events import Outcome, RunEvent, RunFinished
 from core.handoff import Handoff, RiskLevel
 from core.payloads import Approval
 from core.plan import Plan, StatementIssue, build_plan
@@ -52,6 +51,7 @@ from tui.widgets.service_detail import ServiceDetail, risk_badge
 from tui.widgets.sql_preview import TAB_IDS, PreviewPane, sql_script
 
 if TYPE_CHECKING:
+    from core.events import RunEvent, RunFinished
     from tui.widgets.run_panel import RunPanel
 
 SYNC_PLAN_LIMIT = 300
@@ -645,11 +645,14 @@ class MainScreen(Screen[None]):
 
     @on(RunEventReceived)
     def _run_event(self, message: RunEventReceived) -> None:
+        from core.events import RunFinished
+
         self._run_panel().apply(message.event)
         if isinstance(message.event, RunFinished):
             self._run_finished(message.event)
 
     def _run_finished(self, event: RunFinished) -> None:
+        from core.events import Outcome
         from tui.widgets.run_panel import outcome_content
 
         self.last_run = event
