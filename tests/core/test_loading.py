@@ -90,3 +90,28 @@ def test_several_problems_are_all_reported() -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(HandoffError, match="no such file"):
         load_handoff(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize(("depth", "refused"), [(64, False), (65, True)])
+def test_nesting_limit_counts_every_level(depth: int, refused: bool) -> None:
+    # A scalar inside depth - 1 lists is `depth` levels deep; only past MAX_NESTING (64) is
+    # the file refused for its nesting (at 64 it fails later, as a handoff).
+    deep = "[" * (depth - 2) + "1" + "]" * (depth - 2)
+    with pytest.raises(HandoffError) as caught:
+        parse_handoff('{"format_version": ' + deep + "}")
+    nesting = [str(p) for p in caught.value.problems] == ["nesting is deeper than 64 levels"]
+    assert nesting is refused
+
+
+def test_duplicate_keys_are_found_in_nested_objects() -> None:
+    document = json.dumps(_demo_document())
+    duplicated = document.replace('"owner_team":', '"owner_team": "x", "owner_team":', 1)
+    with pytest.raises(HandoffError) as caught:
+        parse_handoff(duplicated)
+    assert [str(p) for p in caught.value.problems] == ["duplicate key 'owner_team'"]
+
+
+def test_a_loaded_file_equals_the_parsed_text(tmp_path: Path) -> None:
+    path = tmp_path / "copy.json"
+    path.write_bytes(b"\xef\xbb\xbf" + DEMO.read_bytes())
+    assert load_handoff(path) == parse_handoff(DEMO.read_text())

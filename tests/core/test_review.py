@@ -73,3 +73,27 @@ def test_history_undoes_and_redoes(review: Review) -> None:
     assert history.current.service("risk-worker").recommended_action == "page the owner"
     assert history.undo() and history.undo()
     assert not history.current.is_edited and not history.can_undo
+
+
+def test_reviewed_handoff_applies_each_edit_once_in_order(review: Review) -> None:
+    edited = (
+        review.set_risk("risk-worker", RiskLevel.CRITICAL)
+        .set_included("checkout-api", False)
+        .set_action("checkout-playground", "leave it")
+    )
+    reviewed = edited.reviewed_handoff()
+    assert [s.name for s in reviewed.services] == [s.name for s in review.handoff.services]
+    assert list(reviewed.services) == [edited.service(s.name) for s in review.handoff.services]
+    assert not reviewed.service("checkout-api").written
+    # Unedited services are the handoff's own objects, and every derived review shares the
+    # original's name index.
+    untouched = [s for s in reviewed.services if s.name not in edited.edits]
+    assert all(any(s is o for o in review.handoff.services) for s in untouched)
+    assert edited.originals is review.originals
+    assert edited.edit_count == len(edited.changes()) == 3
+    assert edited == Review(review.handoff, dict(edited.edits))
+
+
+def test_unknown_service_is_a_review_error(review: Review) -> None:
+    with pytest.raises(ReviewError, match="no service named 'nope'"):
+        review.service("nope")
