@@ -118,12 +118,10 @@ _STARTS = {TokenType.FROM: " ", TokenType.JOIN: " ", TokenType.L_PAREN: " SELECT
 
 def split(statement: str) -> BulkValues | None:
     """The MERGE's VALUES list as columns and the statement without it, or None."""
-    if _RESERVED.search(statement):
+    if not _MERGE_WORD.match(statement) or _RESERVED.search(statement):
         return None
     if not statement.isascii() and not _encodes(statement):
         return None  # lone surrogates: leave them to the general path's error
-    if not _MERGE_WORD.match(statement):
-        return None
     found = _VALUES_WORD.search(statement)
     if found is None:
         return None
