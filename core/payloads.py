@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.plan import Plan
-from core.runbook import runbook_markdown
+from core.runbook import runbook_lines
 from core.sqlgen.literals import timestamp_text
 from core.sqlgen.statements import Statement
 
@@ -81,17 +81,25 @@ def write_payloads(
     stems = [statement_file_stem(i, s) for i, s in enumerate(plan.statements)]
     for stem, statement in zip(stems, plan.statements, strict=True):
         sql_path = out_dir / f"{stem}.sql"
-        sql_path.write_text(statement.sql + "\n", encoding="utf-8")
+        _write_pieces(sql_path, [statement.sql, "\n"])
         json_path = out_dir / f"{stem}.json"
         body = request_body(statement, warehouse_id, values, wait_timeout_s)
-        json_path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        _write_pieces(json_path, [json.dumps(body, indent=2, ensure_ascii=False), "\n"])
         written += [sql_path, json_path]
     runbook = out_dir / "runbook.md"
-    runbook.write_text(runbook_markdown(plan, [f"{stem}.sql" for stem in stems]), "utf-8")
+    lines = runbook_lines(plan, [f"{stem}.sql" for stem in stems])
+    _write_pieces(runbook, [piece for line in lines for piece in ("\n", line)][1:])
     replay = out_dir / "replay.sh"
     replay.write_text(replay_script([f"{stem}.json" for stem in stems]), "utf-8")
     os.chmod(replay, 0o755)
     return [runbook, *written, replay]
+
+
+def _write_pieces(path: Path, pieces: list[str]) -> None:
+    """Write the text `"".join(pieces)` as UTF-8, without building it: the pieces include
+    statements of megabytes, and each join would copy them once more."""
+    with path.open("w", encoding="utf-8") as file:
+        file.writelines(pieces)
 
 
 def replay_script(body_files: list[str]) -> str:

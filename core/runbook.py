@@ -122,6 +122,12 @@ def plan_summary(plan: Plan) -> str:
 
 def runbook_markdown(plan: Plan, statement_files: list[str] | None = None) -> str:
     """runbook.md: header, plan, environment, then each statement in order."""
+    return "\n".join(runbook_lines(plan, statement_files))
+
+
+def runbook_lines(plan: Plan, statement_files: list[str] | None = None) -> list[str]:
+    """The lines of `runbook_markdown` (a statement is one "line"), for writing it to a file
+    piece by piece instead of joining megabytes of SQL into one more string first."""
     lines = [
         "```text",
         runbook_header(plan),
@@ -147,4 +153,4 @@ def runbook_markdown(plan: Plan, statement_files: list[str] | None = None) -> st
             "```",
             "",
         ]
-    return "\n".join(lines)
+    return lines

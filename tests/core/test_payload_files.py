@@ -1,0 +1,34 @@
+"""The payload files hold exactly the texts they stand for, however they are written."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from core.payloads import Approval, request_body, statement_file_stem, write_payloads
+from core.plan import build_plan
+from core.runbook import runbook_markdown
+from core.synth import synth_handoff
+
+
+def test_files_hold_the_runbook_the_statements_and_their_bodies(tmp_path: Path) -> None:
+    plan = build_plan(synth_handoff(40, seed=5))
+    approval = Approval("oncall", datetime(2026, 11, 26, 12, 0, tzinfo=UTC), plan.digest)
+    write_payloads(plan, tmp_path, warehouse_id="w1", approval=approval)
+    stems = [statement_file_stem(i, s) for i, s in enumerate(plan.statements)]
+    expected_runbook = runbook_markdown(plan, [f"{stem}.sql" for stem in stems])
+    assert (tmp_path / "runbook.md").read_bytes() == expected_runbook.encode("utf-8")
+    for stem, statement in zip(stems, plan.statements, strict=True):
+        assert (tmp_path / f"{stem}.sql").read_bytes() == (statement.sql + "\n").encode("utf-8")
+        body = json.loads((tmp_path / f"{stem}.json").read_text("utf-8"))
+        assert body["statement"] == statement.sql
+        assert body == json.loads(
+            json.dumps(
+                request_body(
+                    statement,
+                    "w1",
+                    {"reviewed_by": "oncall", "reviewed_at": "2026-11-26 12:00:00.000000+00:00"},
+                )
+            )
+        )
