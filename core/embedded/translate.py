@@ -20,6 +20,7 @@ A MERGE whose source is a big VALUES list of plain literals is not parsed whole:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -540,13 +541,21 @@ def _unnested(kind: bulk_values.CellKind, parameter: str) -> exp.Expression:
     if kind is bulk_values.CellKind.NULL:
         return exp.Null()
     list_type, cast = _UNNESTED_TYPES[kind]
-    bound = exp.Cast(
-        this=exp.Placeholder(this=parameter), to=exp.DataType.build(list_type, dialect="duckdb")
-    )
+    bound = exp.Cast(this=exp.Placeholder(this=parameter), to=_duckdb_type(list_type))
     unnest: exp.Expression = exp.Anonymous(this="unnest", expressions=[bound])
     if cast is not None:
-        unnest = exp.Cast(this=unnest, to=exp.DataType.build(cast, dialect="duckdb"))
+        unnest = exp.Cast(this=unnest, to=_duckdb_type(cast))
     return unnest
+
+
+def _duckdb_type(name: str) -> exp.DataType:
+    """A fresh copy of a DuckDB type (building one from text makes a parser every time)."""
+    return _built_type(name).copy()
+
+
+@functools.cache
+def _built_type(name: str) -> exp.DataType:
+    return exp.DataType.build(name, dialect="duckdb")
 
 
 class _Nodes:
