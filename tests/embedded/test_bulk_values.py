@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlglot import Dialect
 from sqlglot.errors import TokenError
@@ -24,6 +25,7 @@ from core.embedded.translate import Parameter, plan
 from core.plan import build_plan
 from core.steps import Step
 from core.synth import synth_handoff
+from tests.embedded.helpers import ok, rows, run
 
 REVIEW = (
     Parameter("reviewed_by", "alice@example.com"),
@@ -376,3 +378,27 @@ def test_a_list_longer_than_a_scan_window_with_a_cell_longer_than_one(twins: Twi
     assert scanned(statement)
     assert twins.both(statement)[2] == [[["121", "0", "0", "121"]]]
     twins.contents()
+
+
+async def test_the_api_runs_a_scanned_merge_and_reports_its_failures(
+    client: httpx.AsyncClient,
+) -> None:
+    await ok(client, TABLE)
+    parameters = [{"name": "reviewed_by", "value": "Zoë \\ ops", "type": "STRING"}]
+    statement = merge("('k1', 'it\\'s', NULL, ARRAY('x')), ('k2', NULL, NULL, NULL)")
+    assert scanned(statement, (Parameter("reviewed_by", "Zoë \\ ops"),))
+    merged = await ok(client, statement, parameters=parameters)
+    assert merged["manifest"]["schema"]["columns"][0]["name"] == "num_affected_rows"
+    assert merged["result"]["data_array"] == [["2", "0", "0", "2"]]
+    assert await rows(client, "SELECT k, s, tags, reviewed_by FROM t ORDER BY k") == [
+        ["k1", "it's", '["x"]', "Zoë \\ ops"],
+        ["k2", None, None, "Zoë \\ ops"],
+    ]
+    duplicate = merge("('k1', 'a', NULL, NULL), ('k1', 'b', NULL, NULL)")
+    failed = await run(client, duplicate, parameters=parameters)
+    assert failed["status"]["state"] == "FAILED"
+    assert failed["status"]["sql_state"] == "21506"
+    bad_time = merge("('k3', 'a', CAST('not a time' AS TIMESTAMP), NULL)")
+    failed = await run(client, bad_time, parameters=parameters)
+    assert failed["status"]["state"] == "FAILED"
+    assert "when casting from source column" not in failed["status"]["error"]["message"]
