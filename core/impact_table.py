@@ -149,7 +149,7 @@ _MEMBER_PREFIXES = tuple(
 class _JsonValues(dict[CellValue, str]):
     """Value -> its canonical JSON, filled on first use: most values of a row (the report's
     columns, owners, namespaces, monitors, risks) repeat across rows, and a hit is one lookup in
-    C. Cleared when it grows large."""
+    C. Only short encodings are kept, and the table is cleared when it grows large."""
 
     def __missing__(self, value: CellValue) -> str:
         if value is None:
@@ -160,10 +160,16 @@ class _JsonValues(dict[CellValue, str]):
             encoded = encode_basestring(canonical_timestamp(value))
         else:
             encoded = "[" + ",".join(map(encode_basestring, value)) + "]"
-        if len(self) >= 65_536:
-            self.clear()
-        self[value] = encoded
+        if len(encoded) <= _JSON_MEMO_LENGTH:
+            if len(self) >= 65_536:
+                self.clear()
+            self[value] = encoded
         return encoded
+
+
+_JSON_MEMO_LENGTH = 256
+"""Longer encodings are not remembered: they are mostly unique (evidence), and would only
+hold memory."""
 
 
 _JSON_VALUES = _JsonValues()
