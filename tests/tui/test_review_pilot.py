@@ -214,6 +214,32 @@ class TestNothingLost:
             await pilot.press("n")
             assert not main_of(declined).review.is_edited
 
+    async def test_quitting_right_after_an_edit_keeps_the_draft_current(
+        self, make_app: MakeApp, demo: Handoff, context: AppContext
+    ) -> None:
+        # The draft is saved when the edit's preview is shown; quitting before that still
+        # leaves the draft as the review stands (an undone edit is not offered again).
+        app = make_app()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            main_of(app).action_cycle_risk()
+            app.exit()
+        draft = load_draft(demo, context.home)
+        assert draft is not None
+        assert draft.review.service("checkout-api").risk_level is RiskLevel.CRITICAL
+
+        again = make_app()
+        async with again.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("n")  # start fresh: the draft stays until the next edit
+            await settle(pilot)
+            main = main_of(again)
+            main.action_cycle_risk()
+            await settle(pilot)
+            main.action_undo()
+            again.exit()
+        assert load_draft(demo, context.home) is None
+
     async def test_export_is_accepted_by_apply(self, make_app: MakeApp, tmp_path: Path) -> None:
         app = make_app()
         async with app.run_test(size=(120, 36)) as pilot:
