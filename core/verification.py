@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from operator import itemgetter
 
 from core.impact_table import (
     COLUMNS,
@@ -151,6 +152,12 @@ def _differences(expected: ImpactRow, row: ReadBackRow) -> tuple[FieldDifference
 _STRING_POSITIONS = tuple(
     index for index, name in enumerate(CONTENT_COLUMNS) if _TYPES[name] is ColumnType.STRING
 )
+_expected_strings = itemgetter(*_STRING_POSITIONS)
+
+
+_read_back_strings = itemgetter(*(CONTENT_COLUMNS[index] for index in _STRING_POSITIONS))
+
+
 _OTHER_POSITIONS = tuple(
     index for index, name in enumerate(CONTENT_COLUMNS) if _TYPES[name] is not ColumnType.STRING
 )
@@ -177,9 +184,11 @@ def _matches_exactly(expected: ImpactRow, row: ReadBackRow, parsed: _ParsedCells
     equal values show the same text, and give the expected canonical JSON, so the row's own hash
     holds too. False only means "look closer": the full field-by-field check decides."""
     values = expected.values
-    for index in _STRING_POSITIONS:
-        if row.get(CONTENT_COLUMNS[index]) != values[index]:
+    try:
+        if _read_back_strings(row) != _expected_strings(values):
             return False
+    except KeyError:  # a column missing from what was read back
+        return False
     for index in _OTHER_POSITIONS:
         name = CONTENT_COLUMNS[index]
         want, raw = values[index], row.get(name)
