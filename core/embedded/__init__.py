@@ -8,8 +8,9 @@ the network with `impact-review warehouse serve`.
 
 Modules, one job each: `app` (routes), `statements` (lifecycle and retention), `engine`
 (DuckDB, one file per catalog), `translate` (Databricks SQL to DuckDB with sqlglot),
-`bulk_values` (a MERGE's big VALUES list read as columns, not parsed), `wire_types` (manifest types and value text), `results` (chunks and limits), `sql_errors` and
-`errors` (failure wording), `auth`, `faults`, `transport` (in-process httpx), `serve` (uvicorn).
+`bulk_values` (a MERGE's big VALUES list read as columns, not parsed), `wire_types` (manifest
+types and value text), `results` (chunks and limits), `sql_errors` and `errors` (failure
+wording), `auth`, `faults`, `transport` (in-process httpx), `serve` (uvicorn).
 """
 
 from __future__ import annotations
