@@ -241,3 +241,10 @@ def rows_for(handoff: Handoff) -> tuple[ImpactRow, ...]:
     """Rows for every service the handoff writes, ordered by service name (the table's order)."""
     written = sorted((s for s in handoff.services if s.written), key=lambda s: s.name)
     return tuple(row_for(handoff, service) for service in written)
+
+
+def clear_caches() -> None:
+    """Forget the remembered JSON encodings and report values (for cold benchmarks)."""
+    global _last_report
+    _JSON_VALUES.clear()
+    _last_report = (None, ())

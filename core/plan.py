@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+from core import impact_table
 from core.handoff import Handoff, Report, RiskLevel, Service
 from core.impact_table import ImpactRow, row_for
 from core.sqlgen import policy
@@ -236,3 +237,4 @@ def clear_caches() -> None:
     _previous_sql_json, _previous_verdicts, _previous_rows = {}, {}, (None, {}, {})
     _json_text.cache_clear()
     policy.clear_caches()
+    impact_table.clear_caches()
