@@ -26,6 +26,7 @@ from core.review import Review
 from core.steps import Step
 from core.verification import RowStatus
 from core.warehouse.client import Parameter
+from tests.conftest import final_status
 from tests.executor.conftest import OpenSession, Recorder, approve, count_rows
 
 
@@ -217,7 +218,7 @@ async def test_cancel_during_a_long_statement_cancels_it_server_side(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        status = await session.client.statement_status(statement_id)
+        status = await final_status(session.client, statement_id)
         assert status.state == "CANCELED"
         assert await count_rows(session, demo_plan.target_table, demo_plan.report_id) == 0
     finished = recorder.of(RunFinished)

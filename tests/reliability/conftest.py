@@ -28,23 +28,13 @@ from sqlglot import exp
 from core.executor import open_run_session
 from core.warehouse.client import Parameter
 from core.warehouse.config import local_connection
-from tests.conftest import DEMO, REPO
+from tests.conftest import DATABRICKS_VARIABLES, DEMO, REPO
 
 __all__ = ["DEMO", "REPO"]
 
 DEMO_REPORT = "annie-dbx-checkout-2044"
 DEMO_TABLE = "workspace.default.anyshift_production_impact_reports"
 DEMO_SERVICES = ["checkout-api", "risk-worker"]
-DATABRICKS_VARIABLES = (
-    "DATABRICKS_HOST",
-    "DATABRICKS_TOKEN",
-    "DATABRICKS_SQL_WAREHOUSE_ID",
-    "DATABRICKS_WAREHOUSE_ID",
-    "DATABRICKS_CONFIG_PROFILE",
-    "DATABRICKS_CLIENT_ID",
-    "DATABRICKS_CLIENT_SECRET",
-    "DATABRICKS_AUTH_TYPE",
-)
 
 
 def wait_for(condition: Callable[[], bool], what: str, within_s: float = 30.0) -> None:

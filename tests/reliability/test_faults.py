@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from core.steps import Step
 from core.verification import RowStatus
 from core.warehouse.config import local_connection
 from core.warehouse.session import Session, open_session
+from tests.conftest import final_status
 from tests.reliability.conftest import (
     DEMO,
     DEMO_REPORT,
@@ -257,15 +257,7 @@ async def test_cancel_during_a_long_statement_cancels_it_and_writes_nothing(
             await task
         statement_id = seen[-1].statement_id
         assert statement_id is not None
-        # The cancel request was answered before the task ended; the statement's worker
-        # thread then stops on its own time: wait (bounded) for a final state.
-        deadline = time.monotonic() + 30
-        while (status := await session.client.statement_status(statement_id)).state in {
-            "PENDING",
-            "RUNNING",
-        }:
-            assert time.monotonic() < deadline, "the statement never stopped"
-            await asyncio.sleep(0.01)
+        status = await final_status(session.client, statement_id)
     async with _session(impact_home) as session:
         keys = await _keys(session, plan.target_table)
     assert status.state == "CANCELED"

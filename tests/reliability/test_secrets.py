@@ -32,8 +32,8 @@ from core.plan import build_plan
 from core.warehouse.config import Connection, OAuthM2MAuth, TokenAuth, resolve_connection
 from core.warehouse.errors import ConfigError
 from core.warehouse.secret import Secret
+from tests.conftest import DATABRICKS_VARIABLES
 from tests.reliability.conftest import (
-    DATABRICKS_VARIABLES,
     DEMO,
     DEMO_REPORT,
     REPO,

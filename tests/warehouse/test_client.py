@@ -30,6 +30,7 @@ from core.warehouse.errors import (
 from core.warehouse.httpclient import open_http_client
 from core.warehouse.secret import Secret
 from core.warehouse.session import Session, open_session
+from tests.conftest import final_status
 
 POLL_MIN_S = 0.01
 POLL_MAX_S = 0.05
@@ -293,7 +294,7 @@ class TestCancel:
                 await task
             statement_id = seen[-1].statement_id
             assert statement_id is not None
-            status = await opened.client.statement_status(statement_id)
+            status = await final_status(opened.client, statement_id)
             assert status.state == "CANCELED"
 
     async def test_explicit_cancel(self, impact_home: Path) -> None:
