@@ -8,9 +8,12 @@ control characters made visible, so a hostile field cannot forge extra runbook l
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from core.plan import Plan
 from core.steps import Step
+
+if TYPE_CHECKING:  # the app shows text helpers before any plan exists; sqlglot loads later
+    from core.plan import Plan
 
 REQUIRED_ENVIRONMENT = ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_SQL_WAREHOUSE_ID")
 

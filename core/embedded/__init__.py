@@ -10,13 +10,19 @@ Modules, one job each: `app` (routes), `statements` (lifecycle and retention), `
 (DuckDB, one file per catalog), `translate` (Databricks SQL to DuckDB with sqlglot),
 `bulk_values` (a MERGE's big VALUES list read as columns, not parsed), `wire_types` (manifest
 types and value text), `results` (chunks and limits), `sql_errors` and `errors` (failure
-wording), `auth`, `faults`, `transport` (in-process httpx), `serve` (uvicorn).
+wording), `auth`, `faults`, `identity` (the names a connection uses), `transport`
+(in-process httpx), `serve` (uvicorn).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from core.embedded.faults import FaultProfile, parse_faults
-from core.embedded.warehouse import DEFAULT_WAREHOUSE_ID, IN_PROCESS_BASE_URL, EmbeddedWarehouse
+from core.embedded.identity import DEFAULT_WAREHOUSE_ID, IN_PROCESS_BASE_URL
+
+if TYPE_CHECKING:
+    from core.embedded.warehouse import EmbeddedWarehouse
 
 __all__ = [
     "DEFAULT_WAREHOUSE_ID",
@@ -25,3 +31,13 @@ __all__ = [
     "FaultProfile",
     "parse_faults",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # DuckDB, Starlette and sqlglot load when a warehouse is first needed, not with the names a
+    # connection uses (the review app shows its first frame without them).
+    if name == "EmbeddedWarehouse":
+        from core.embedded.warehouse import EmbeddedWarehouse
+
+        return EmbeddedWarehouse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

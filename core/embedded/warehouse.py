@@ -17,6 +17,7 @@ from core.embedded.app import ApiContext, build_app
 from core.embedded.auth import Credentials
 from core.embedded.engine import Engine
 from core.embedded.faults import FaultProfile
+from core.embedded.identity import DEFAULT_WAREHOUSE_ID, IN_PROCESS_BASE_URL
 from core.embedded.results import DEFAULT_CHUNK_BYTES, ResultSet
 from core.embedded.statements import StatementStore, WarehouseStartup
 from core.embedded.translate import Parameter, plan
@@ -24,8 +25,6 @@ from core.embedded.transport import InProcessTransport
 
 __all__ = ["DEFAULT_WAREHOUSE_ID", "IN_PROCESS_BASE_URL", "EmbeddedWarehouse"]
 
-IN_PROCESS_BASE_URL = "http://embedded.impact-review.invalid"
-DEFAULT_WAREHOUSE_ID = "embedded0000000a"
 
 _open_dirs: set[Path] = set()
 _open_lock = threading.Lock()
