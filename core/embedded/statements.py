@@ -344,7 +344,10 @@ class StatementStore:
         if not statement.add_waiter(loop, future):
             return True
         try:
-            await asyncio.wait_for(future, wait_s)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that
+            # arrives as the future completes, and a cancelled request must stay cancelled.
+            async with asyncio.timeout(wait_s):
+                await future
             return True
         except TimeoutError:
             return False
