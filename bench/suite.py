@@ -46,57 +46,63 @@ TARGETS = {
 
 KNOWN_HOT_SPOTS = {
     "core/review.py:reviewed_handoff": (
-        "`Review.reviewed_handoff` calls `Review.service` for every service and each finds its "
-        "original with `Handoff.service(name)`, a linear scan: O(services²) per edit "
-        "(core/review.py; a name-to-service dict makes it linear)"
+        "`Review.reviewed_handoff` builds the reviewed copy of every service (linear, through "
+        "the review's name index; core/review.py)"
     ),
     "tui/widgets/service_detail.py:_overview": (
-        "`ServiceDetail._overview` calls `Review.service` (a linear scan) for every service: "
-        "O(services²) on mount and on every selection (tui/widgets/service_detail.py)"
+        "`ServiceDetail._overview` summarises the report's services (tui/widgets/service_detail.py)"
     ),
     "core/drafts.py:handoff_hash": (
-        "saving the draft serialises and hashes the whole handoff on every edit "
-        "(core/drafts.py; it could be computed once per handoff)"
+        "the draft's handoff hash: the canonical JSON of the whole handoff, once per handoff, "
+        "hashed 256 list items at a time (core/drafts.py)"
     ),
     "tui/widgets/sql_preview.py:render_statement": (
-        "the preview highlights up to 400 lines of each MERGE with Pygments, and each line is "
-        "a whole row (tui/widgets/sql_preview.py; a cap in characters would bound it)"
+        "the preview highlights up to 400 lines of each statement with Pygments; only a "
+        "statement whose visible part changed is highlighted again (tui/widgets/sql_preview.py)"
     ),
     "core/loading.py:load_handoff": "loading the handoff: JSON decoding, then pydantic",
     "core/embedded/translate.py:plan": (
-        "the embedded warehouse parses each MERGE again, whole, with sqlglot "
-        "(core/embedded/translate.py)"
+        "the embedded warehouse planning each statement: a MERGE's VALUES list is scanned into "
+        "columns (core/embedded/bulk_values.py) and only the rest is parsed with sqlglot"
     ),
-    "core/embedded/engine.py:_execute": "DuckDB parsing and running the statement",
+    "core/embedded/engine.py:_execute": (
+        "DuckDB running the statement, the MERGE's rows bound as list parameters"
+    ),
     "core/payloads.py:write_payloads": (
         "writing the payload files: every statement as .sql and as JSON, and runbook.md"
     ),
     "core/runbook.py:one_line": (
-        "`one_line` escapes every character of every evidence text in Python (core/runbook.py)"
+        "`one_line` making control characters of free text visible (core/runbook.py)"
     ),
-    "core/verification.py:verify": "verification re-hashes and compares every row read back",
+    "core/verification.py:verify": (
+        "verification: every row read back compared with its approved row (a full "
+        "field-by-field check only for rows that differ)"
+    ),
     "core/runs.py:save_approval": "the approval record writes the whole handoff",
     "core/impact_table.py:content_hash": "the SHA-256 content hash of each row's canonical JSON",
     "core/sqlgen/statements.py:cell_sql": (
-        "rendering each distinct cell once with sqlglot's generator (its escaping runs per "
-        "character)"
+        "rendering each distinct cell: each distinct character and word once with sqlglot's "
+        "generator, joined"
     ),
     "core/sqlgen/policy.py:_cell_is_literal": (
-        "parsing each distinct cell once with sqlglot (strings with escapes, such as the `\\n` "
-        "of multi-line evidence, take the tokenizer's per-character path)"
+        "checking each distinct cell is one literal with sqlglot's tokenizer (cells with a "
+        "backslash word by word)"
     ),
     "core/plan.py:digest": "the digest: SHA-256 over every byte of every statement",
 }
 """Functions whose cost has a known reason, by `file:function` as profiles report them."""
 
 PHASE_REASONS = {
-    "load": "`json.loads` builds the whole document as Python objects before pydantic builds "
-    "the models (core/loading.py; `Handoff.model_validate_json` would skip the first copy)",
-    "upsert-rows": "the embedded warehouse holds sqlglot trees of each 4 MB MERGE and DuckDB's "
-    "working memory",
+    "load": "the decoded document and the pydantic models of every service",
+    "upsert-rows": "each MERGE's text and request JSON on the client and the warehouse (Python "
+    "keeps a string at four bytes a character once one emoji is in it), the scanned columns "
+    "and DuckDB's working memory",
     "verify-rows": "the read-back result of every column of every row, as JSON and as lists",
     "open session, approval record": "the approval record and run log serialise the handoff",
-    "app start until the tree shows": "the app's widgets for every service",
+    "app start until the tree shows": "the loaded handoff's models (the tree shows one page "
+    "of services)",
+    "first preview and validation": "the first plan: every statement's SQL text (four bytes "
+    "a character once one emoji is in it) and the render caches",
     "render + validate + digest": "the statements (Python strings take four bytes per "
     "character once one emoji appears in them) and the render caches",
 }
@@ -289,12 +295,12 @@ class Suite:
             )
             figure.why = (
                 f"Render {fmt(render_s, 's')}, validate {fmt(validate_s, 's')}. What is left "
-                "is proportional to the distinct text of the report: each distinct cell is "
-                "rendered once by sqlglot's generator and parsed once by its tokenizer and "
-                "parser, character by character, and every row gets a SHA-256 content hash; "
-                "cells shared by rows (the report columns, owners, monitors) are done once and "
-                "nothing is done twice. Going further needs a faster sqlglot tokenizer and "
-                "generator for long strings, or the first render split over both cores."
+                "is proportional to the distinct text of the report and spread thinly over "
+                "per-cell Python work: each distinct character and word is rendered once by "
+                "sqlglot's generator and cells are joined from them; each distinct cell is "
+                "checked once with sqlglot's tokenizer; every row gets a SHA-256 content hash "
+                "of its canonical JSON. Going further needs the first render split over both "
+                "cores."
             )
             details[str(services)] = {
                 "ours": [run.result | {"issues": len(run.result["issues"])} for run in ours],
@@ -457,9 +463,12 @@ class Suite:
             requests.why = (
                 f"{kinds.get('poll', 0)} poll(s). The extra requests are "
                 f"{kinds.get('chunk', 0)} result chunk(s) of the verification SELECT, which "
-                "reads back every column of every row; the warehouse splits a large INLINE "
-                "result into chunks. Reading back only the key and `content_hash` columns would "
-                "fit one response (core/executor.py, core/verification.py)."
+                "reads back every column of every row, so that a stored value that differs from "
+                "the reviewed one is named; the warehouse splits a large INLINE result into "
+                "chunks. Reading back only keys and hashes would fit one response but would "
+                "trust the stored `content_hash`; a server-side fingerprint of the columns "
+                "would change every plan's verification statement (and digest), so it is left "
+                "for a later format version."
             )
             details[str(services)] = {
                 "ours": [r.result for r in ours],
@@ -592,6 +601,9 @@ def parse_args(argv: list[str] | None) -> Options:
         "--tiny", action="store_true", help="a few seconds at tiny sizes (tests use it)"
     )
     args = parser.parse_args(argv)
+    for name in ("repetitions", "baseline_repetitions", "apply_baseline_repetitions"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1 (figures are medians)")
     options = Options(
         sizes=[int(size) for size in args.sizes.split(",") if size.strip()],
         repetitions=args.repetitions,
