@@ -92,7 +92,8 @@ def save_approval(run_dir: Path, approval: Approval, handoff: Handoff, warehouse
         },
     )
     temporary = run_dir / ".approved-handoff.json.tmp"
-    temporary.write_text(handoff.model_dump_json(indent=2), encoding="utf-8")
+    # The serializer's bytes, not `model_dump_json`'s text: one copy of a large report, not two.
+    temporary.write_bytes(Handoff.__pydantic_serializer__.to_json(handoff, indent=2))
     os.replace(temporary, run_dir / "approved-handoff.json")
 
 
