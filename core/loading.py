@@ -157,12 +157,12 @@ def _collector_paused() -> Iterator[None]:
     Both build hundreds of thousands of objects, none of them in cycles; the collector runs
     every few hundred allocations and its full passes walk every object made so far, which
     more than doubled the time to validate 10,000 services."""
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
