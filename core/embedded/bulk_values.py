@@ -15,7 +15,9 @@ Recognised cells (keywords in any case, blanks between tokens):
 - `CAST(<string> AS TIMESTAMP)`;
 - `ARRAY(<string>, ...)` and `CAST(ARRAY() AS ARRAY<STRING>)`.
 
-Each column must hold one kind (besides NULL) and every row the same number of cells. Anything
+Each column must hold one kind (besides NULL) and every row the same number of cells, and the
+list must be followed by nothing but an alias and the closing parenthesis (or a join's `ON`): the
+placeholder is a table name, and a table takes other clauses after it differently. Anything
 else (comments, numbers, expressions, another shape, a syntax error) makes `split` return None,
 and the statement takes the general path, so its result and its errors are the general path's.
 """
@@ -112,8 +114,25 @@ cannot change it (unlike `\\0` then octal digits, or `\\u` then hex digits)."""
 _RESERVED = re.compile(re.escape(BULK_PREFIX), re.IGNORECASE)
 _MERGE_WORD = re.compile(r"[ \t\r\n]*MERGE\b", re.IGNORECASE)
 _VALUES_WORD = re.compile(r"\bVALUES\b", re.IGNORECASE)
-_STARTS = {TokenType.FROM: " ", TokenType.JOIN: " ", TokenType.L_PAREN: " SELECT * FROM "}
-"""Token before `VALUES` -> what the placeholder table name is preceded by."""
+_IDENTIFIER = r"(?:[A-Za-z_][A-Za-z0-9_]*|`[^`]+`)"
+_ALIAS = (
+    rf"(?:{_BLANK}(?i:AS){_GAP}{_IDENTIFIER}"
+    rf"(?:{_BLANK}\({_BLANK}{_IDENTIFIER}(?:{_BLANK},{_BLANK}{_IDENTIFIER})*{_BLANK}\))?)?"
+)
+_CLOSE = re.compile(rf"{_BLANK}\)")
+_ALIAS_THEN_CLOSE = re.compile(rf"{_ALIAS}{_BLANK}\)")
+_ALIAS_THEN_CLOSE_OR_ON = re.compile(rf"{_ALIAS}{_BLANK}(?:\)|(?i:ON)\b)")
+_STARTS = {
+    TokenType.FROM: (" ", _ALIAS_THEN_CLOSE),
+    TokenType.JOIN: (" ", _ALIAS_THEN_CLOSE_OR_ON),
+    TokenType.L_PAREN: (" SELECT * FROM ", _CLOSE),
+}
+"""Token before `VALUES` -> what the placeholder table name is preceded by, and what must
+follow the list. The placeholder is a table name, so whatever follows it is read as it would
+be after a table: only an alias (`AS v(a, b)`) and then the end of the enclosing parentheses (or
+a join's `ON`) read the same after both. Anything else (`WHERE`, `ORDER BY` or `LIMIT` inside
+`(VALUES ...)`, which the general path rejects; `PIVOT` or `TABLESAMPLE`, which a table takes
+differently from a VALUES list) is left to the general path."""
 
 
 def split(statement: str) -> BulkValues | None:
@@ -125,13 +144,16 @@ def split(statement: str) -> BulkValues | None:
     found = _VALUES_WORD.search(statement)
     if found is None:
         return None
-    lead = _lead(statement[: found.end()])
-    if lead is None:
+    start = _start(statement[: found.end()])
+    if start is None:
         return None
+    lead, follows = start
     scanned = _scan(statement, found.end())
     if scanned is None:
         return None
     columns, rows, end = scanned
+    if not follows.match(statement, end):
+        return None
     if all(column.kind is CellKind.NULL for column in columns):
         return None
     skeleton = statement[: found.start()] + lead + PLACEHOLDER_TABLE + " " + statement[end:]
@@ -147,8 +169,9 @@ def _encodes(text: str) -> bool:
     return True
 
 
-def _lead(prefix: str) -> str | None:
-    """What replaces `VALUES` when the prefix opens a MERGE and ends in a VALUES table factor."""
+def _start(prefix: str) -> tuple[str, re.Pattern[str]] | None:
+    """What replaces `VALUES` when the prefix opens a MERGE and ends in a VALUES table factor,
+    and what the text after the list must start with."""
     try:
         tokens = _DIALECT.tokenize(prefix)
     except TokenError:
@@ -217,7 +240,7 @@ def _read_rows(cells: list[tuple[str, ...]], *, first: bool) -> list[Column] | N
     if len(opens) - opens.count("") != rows or opens[0] != ("(" if first else opens[0]):
         return None
     later_rows = opens[width::width] if first else opens[::width]
-    if not all(text[0] == "," for text in later_rows):
+    if not all(text[:1] == "," for text in later_rows):
         return None
     del opens
     reader = _Reader()
