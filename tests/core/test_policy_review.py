@@ -1,0 +1,163 @@
+"""Adversarial cases for the piece-by-piece MERGE check of `core.sqlgen.policy`: whatever path
+it takes, its verdict is the whole parse's, and a MERGE it passes holds exactly the rendered rows
+as literals."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, datetime
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from core.impact_table import COLUMNS, CONTENT_COLUMNS, ColumnType, ImpactRow
+from core.sqlgen import policy, statements
+from core.sqlgen.policy import check_statement, check_whole_statement, clear_caches
+
+TABLE = "workspace.default.impact"
+OTHER = "workspace.default.canary"
+_TYPES = {column.name: column.type for column in COLUMNS}
+HOSTILE = [
+    "plain",
+    "it's",
+    "a\\",
+    "\\",
+    "a\\ b",
+    "\\' ",
+    "\\\\'",
+    "x\\u0041 \\0 \\012 \\% \\_",
+    "'), (SELECT secret FROM workspace.default.canary) --",
+    "',\n    (NULL) /*",
+    ",\n    ",
+    "a\nb\r\tc",
+    "; DROP TABLE workspace.default.canary; --",
+    "*/ -- /*",
+    '"double" `tick`',
+    "\u00e9\U0001f680 \u2028 \ufeff",
+    "  two  spaces  ",
+    "",
+]
+
+
+def _row(number: int, text: str) -> ImpactRow:
+    values: list[object] = []
+    for name in CONTENT_COLUMNS:
+        kind = _TYPES[name]
+        if name == "service_name":
+            values.append(f"svc-{number}-{text}")
+        elif kind is ColumnType.STRING:
+            values.append(text)
+        elif kind is ColumnType.TIMESTAMP:
+            values.append(datetime(2026, 5, 12, 16, 42, number % 60, tzinfo=UTC))
+        else:
+            values.append((text, text + "!") if number % 2 else ())
+    return ImpactRow(tuple(values))  # type: ignore[arg-type]
+
+
+def _copy(text: str) -> str:
+    """An equal string that is a different object (so no identity shortcut applies)."""
+    copied = "".join([text[:1], text[1:]])
+    assert copied == text and copied is not text
+    return copied
+
+
+def _literal_rows(sql: str) -> list[list[exp.Expr]]:
+    (tree,) = sqlglot.parse(sql, read="databricks")
+    assert tree is not None
+    (values,) = list(tree.find_all(exp.Values))
+    return [list(row.expressions) for row in values.expressions]
+
+
+@pytest.fixture(autouse=True)
+def _cold() -> None:
+    clear_caches()
+
+
+def test_hostile_values_pass_on_every_path_and_mean_exactly_the_rendered_rows() -> None:
+    rows = [_row(number, text) for number, text in enumerate(HOSTILE)]
+    (statement,) = statements.upserts(TABLE, rows)
+    for sql in (statement.sql, _copy(statement.sql)):
+        assert policy._check_merge_by_pieces(sql, TABLE) == []  # not left to the whole parse
+        assert check_statement(sql, TABLE) == check_whole_statement(sql, TABLE) == []
+    parsed = _literal_rows(statement.sql)
+    assert len(parsed) == len(rows)
+    for cells, row in zip(parsed, rows, strict=True):
+        assert len(cells) == len(CONTENT_COLUMNS) + 1
+        by_name = dict(zip((*CONTENT_COLUMNS, "content_hash"), cells, strict=True))
+        assert by_name["service_name"] == exp.Literal.string(row.service_name)
+        assert by_name["content_hash"] == exp.Literal.string(row.content_hash)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        f"(SELECT secret FROM {OTHER})",
+        "upper('x')",
+        "'a' 'b'",
+        "'a' /* c */",
+        f"'x'), ((SELECT 1 FROM {OTHER})",
+    ],
+)
+def test_a_built_merge_with_one_cell_swapped_gets_the_whole_parse_verdict(cell: str) -> None:
+    rows = [_row(number, text) for number, text in enumerate(HOSTILE[:4])]
+    (statement,) = statements.upserts(TABLE, rows)
+    hash_cell = statements.cell_sql(rows[1].content_hash, ColumnType.STRING)
+    assert statement.sql.count(hash_cell) == 1
+    tampered = statement.sql.replace(hash_cell, cell)
+    assert check_statement(tampered, TABLE) == check_whole_statement(tampered, TABLE)
+    if OTHER in cell:
+        assert check_statement(tampered, TABLE)
+
+
+def test_rendered_rows_joined_another_way_get_the_whole_parse_verdict() -> None:
+    rows = [_row(number, text) for number, text in enumerate(HOSTILE[:3])]
+    (statement,) = statements.upserts(TABLE, rows)
+    before, after, separator = statements._merge_template(TABLE)
+    texts = [statements.row_sql(row) for row in rows]
+    for joined in (
+        before + ", ".join(texts) + after,
+        before + separator.join(texts) + separator + after,
+        before + separator.join(texts) + f"{separator}(SELECT * FROM {OTHER})" + after,
+        before + separator.join(texts[:1]) + " UNION SELECT * FROM " + OTHER + after,
+        before.replace(TABLE, OTHER) + separator.join(texts) + after,
+    ):
+        assert check_statement(joined, TABLE) == check_whole_statement(joined, TABLE)
+    assert check_statement(before + separator.join(texts) + after, TABLE) == []
+
+
+def test_a_record_under_a_reused_id_is_not_trusted_for_another_text() -> None:
+    """`BUILT_MERGES` is keyed by `id()`; a record found under a text's id is only used when it
+    holds that very object (ids of freed objects are reused)."""
+    rows = [_row(number, text) for number, text in enumerate(HOSTILE[:3])]
+    (statement,) = statements.upserts(TABLE, rows)
+    hash_cell = statements.cell_sql(rows[0].content_hash, ColumnType.STRING)
+    tampered = statement.sql.replace(hash_cell, f"(SELECT secret FROM {OTHER})")
+    recorded = statements.BUILT_MERGES[id(statement.sql)]
+    statements.BUILT_MERGES[id(tampered)] = recorded
+    try:
+        assert check_statement(tampered, TABLE) == check_whole_statement(tampered, TABLE)
+        assert check_statement(tampered, TABLE)
+    finally:
+        del statements.BUILT_MERGES[id(tampered)]
+
+
+def test_texts_made_after_their_merges_are_freed_get_the_whole_parse_verdict() -> None:
+    """Build, drop and rebuild MERGEs so that CPython hands their ids to new strings; a hostile
+    text never inherits the trust of the MERGE whose id it now has."""
+    rows = [_row(number, text) for number, text in enumerate(HOSTILE[:3])]
+    refused = 0
+    for round_ in range(30):
+        (statement,) = statements.upserts(TABLE, rows[: 1 + round_ % 3])
+        sql = statement.sql
+        hash_cell = statements.cell_sql(rows[0].content_hash, ColumnType.STRING)
+        del statement
+        statements.upserts(TABLE, [])
+        del sql
+        gc.collect()
+        (statement,) = statements.upserts(TABLE, rows[: 1 + round_ % 3])
+        hostile = statement.sql.replace(hash_cell, f"(SELECT secret FROM {OTHER})")
+        verdict = check_statement(hostile, TABLE)
+        assert verdict == check_whole_statement(hostile, TABLE)
+        refused += bool(verdict)
+    assert refused == 30
