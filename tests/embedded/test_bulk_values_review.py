@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,3 +109,53 @@ def test_strings_that_look_like_list_syntax_and_errors_in_either_order(
     twins.both(merge("('k1', 'a', NULL, NULL)"))
     twins.both(merge(rows))
     twins.contents()
+
+
+_PIECES = [
+    "'a'",
+    "'b c'",
+    '"d"',
+    "'it\\'s'",
+    "'x''y'",
+    "'\\0'",
+    "'\\u0041'",
+    "NULL",
+    "null",
+    "CAST('2026-05-12 16:42:00+00:00' AS TIMESTAMP)",
+    "CAST('bad' AS TIMESTAMP)",
+    "ARRAY('p', 'q')",
+    "CAST(ARRAY() AS ARRAY<STRING>)",
+    "1",
+    "(",
+    ")",
+    ", ",
+    ",\n",
+    " ",
+    "'",
+    "/* c */",
+    "-- c\n",
+    "'), ('",
+    " AS w(z)",
+    " WHERE TRUE",
+    ";",
+]
+
+
+def test_random_lists_built_from_list_syntax_get_the_general_paths_outcome(twins: Twins) -> None:
+    """Rows of well-formed cells, with now and then a piece of list syntax put somewhere."""
+    generator = random.Random(11)
+    keys = iter(range(10_000))
+    for _ in range(120):
+        rows = []
+        for _ in range(generator.randint(1, 4)):
+            cells = [f"'k{next(keys)}'"] + [generator.choice(_PIECES[:13]) for _ in range(3)]
+            rows.append("(" + ", ".join(cells) + ")")
+        text = ", ".join(rows)
+        for _ in range(generator.choice([0, 0, 1, 2])):
+            at = generator.randint(0, len(text))
+            text = text[:at] + generator.choice(_PIECES) + text[at:]
+        source = generator.choice(
+            ["FROM VALUES {rows} AS v(k, s, ts, tags)", "FROM (VALUES {rows}) AS v(k, s, ts, tags)"]
+        )
+        twins.both(merge(text, source=source))
+        twins.contents()
