@@ -451,6 +451,9 @@ class _Planner:
         if using is None or len(found) != 1 or not any(node is found[0] for node in using.walk()):
             raise _NotScannable
         table = found[0]
+        if {key for key, value in table.args.items() if value} - {"this", "alias"}:
+            # A PIVOT, sample, hint... on the list: only the general path keeps its meaning.
+            raise _NotScannable
         projections: list[exp.Expr] = []
         for number, column in enumerate(scanned.columns):
             projection = _unnested(column.kind, f"{bulk_values.BULK_PREFIX}{number}")
