@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,77 +18,17 @@ from sqlglot.errors import TokenError
 
 from core.embedded import bulk_values
 from core.embedded.engine import Cancelled, Engine
-from core.embedded.sql_errors import StatementError
 from core.embedded.translate import Parameter, plan
 from core.plan import build_plan
 from core.steps import Step
 from core.synth import synth_handoff
 from tests.embedded.helpers import ok, rows, run
-
-REVIEW = (
-    Parameter("reviewed_by", "alice@example.com"),
-    Parameter("reviewed_at", "2026-05-12T17:00:00Z", "TIMESTAMP"),
-)
-TABLE = (
-    "CREATE TABLE t (k STRING NOT NULL, s STRING, ts TIMESTAMP, tags ARRAY<STRING>, "
-    "reviewed_by STRING)"
-)
-
-
-def merge(rows: str, *, source: str = "FROM VALUES {rows} AS v(k, s, ts, tags)") -> str:
-    """A MERGE shaped like the ones impact-review writes, over the given VALUES rows."""
-    return (
-        f"MERGE INTO t USING (SELECT * {source.format(rows=rows)}) AS src ON t.k = src.k "
-        "WHEN MATCHED THEN UPDATE SET s = src.s, ts = src.ts, tags = src.tags, "
-        "reviewed_by = :reviewed_by "
-        "WHEN NOT MATCHED THEN INSERT (k, s, ts, tags, reviewed_by) "
-        "VALUES (src.k, src.s, src.ts, src.tags, :reviewed_by)"
-    )
-
-
-class Twins:
-    """Two engines, the same statements: one plans with the fast path, one without."""
-
-    def __init__(self, root: Path) -> None:
-        self.fast = Engine(root / "fast")
-        self.general = Engine(root / "general")
-
-    def close(self) -> None:
-        self.fast.close()
-        self.general.close()
-
-    def both(self, statement: str, parameters: tuple[Parameter, ...] = REVIEW) -> Any:
-        """Run on both; assert the outcomes are equal and return it."""
-        fast = _outcome(self.fast, statement, parameters, scan_values=True)
-        general = _outcome(self.general, statement, parameters, scan_values=False)
-        assert fast == general
-        return fast
-
-    def contents(self, query: str = "SELECT * FROM t ORDER BY k") -> Any:
-        return self.both(query, ())
-
-
-def _outcome(
-    engine: Engine, statement: str, parameters: tuple[Parameter, ...], *, scan_values: bool
-) -> Any:
-    try:
-        result = engine.run_statement(statement, parameters=parameters, scan_values=scan_values)
-    except StatementError as error:
-        return ("FAILED", error.error_class, error.sql_state, error.message)
-    return ("SUCCEEDED", result.manifest(), [chunk.rows for chunk in result.chunks])
+from tests.embedded.twins import REVIEW, TABLE, Twins, merge
 
 
 def scanned(statement: str, parameters: tuple[Parameter, ...] = REVIEW) -> bool:
     """Whether the statement takes the fast path."""
     return bool(plan(statement, parameters=parameters).bulk_parameters)
-
-
-@pytest.fixture
-def twins(tmp_path: Path) -> Iterator[Twins]:
-    pair = Twins(tmp_path)
-    pair.both(TABLE, ())
-    yield pair
-    pair.close()
 
 
 def test_the_statements_impact_review_writes_take_the_fast_path_with_the_same_result(

@@ -1,37 +1,17 @@
 """Adversarial cases for the scanned-VALUES fast path: each runs on both paths (see
-`tests.embedded.test_bulk_values`) and must give the same outcome and table contents."""
+`tests.embedded.twins`) and must give the same outcome and table contents."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from core.embedded import bulk_values
-from tests.embedded.test_bulk_values import REVIEW, TABLE, Twins, merge, scanned
+from tests.embedded.test_bulk_values import scanned
+from tests.embedded.twins import REVIEW, Twins, merge, merge_using
 
 ROWS = "('k1', 'a', NULL, NULL), ('k2', 'b', NULL, NULL)"
-
-
-def merge_using(source: str, *, alias: str = "src(k, s, ts, tags)") -> str:
-    """A MERGE whose USING clause is `source` as given."""
-    return (
-        f"MERGE INTO t USING {source} AS {alias} ON t.k = src.k "
-        "WHEN MATCHED THEN UPDATE SET s = src.s, ts = src.ts, tags = src.tags, "
-        "reviewed_by = :reviewed_by "
-        "WHEN NOT MATCHED THEN INSERT (k, s, ts, tags, reviewed_by) "
-        "VALUES (src.k, src.s, src.ts, src.tags, :reviewed_by)"
-    )
-
-
-@pytest.fixture
-def twins(tmp_path: Path) -> Iterator[Twins]:
-    pair = Twins(tmp_path)
-    pair.both(TABLE, ())
-    yield pair
-    pair.close()
 
 
 @pytest.mark.parametrize(
