@@ -8,11 +8,13 @@ condition. Conditions the embedded warehouse cannot produce live in test_wire_co
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.embedded import IN_PROCESS_BASE_URL, EmbeddedWarehouse, FaultProfile
@@ -110,6 +112,21 @@ class TestFastPath:
             assert [c.name for c in inserted.columns] == ["num_affected_rows", "num_inserted_rows"]
             assert inserted.rows == [["2", "2"]]
             assert opened.client.request_count == 2
+
+    async def test_body_is_ascii_json_and_every_character_arrives(self, impact_home: Path) -> None:
+        text = "émoji 🚀, quote ', backslash \\, newline \n, CJK 漢字"
+        bodies: list[bytes] = []
+
+        async def keep(request: httpx.Request) -> None:
+            if request.method == "POST":
+                bodies.append(request.content)
+
+        async with session(impact_home) as opened:
+            opened.http.event_hooks["request"].append(keep)
+            result = await opened.client.execute("SELECT :s AS s", [Parameter("s", text)])
+        assert result.rows == [[text]]
+        assert len(bodies) == 1 and bodies[0].isascii()
+        assert json.loads(bodies[0])["parameters"][0]["value"] == text
 
     async def test_cold_start_within_the_wait_is_still_one_request(self, impact_home: Path) -> None:
         async with session(impact_home, FaultProfile(cold_start_s=0.2), wait_timeout_s=5) as opened:
