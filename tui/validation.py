@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import TYPE_CHECKING
 
 from core.plan import Plan, StatementIssue
-from core.sqlgen.policy import PolicyIssue, check_statement, check_target
+
+if TYPE_CHECKING:  # sqlglot is imported with the policy, on the first validation
+    from core.sqlgen.policy import PolicyIssue
 
 
 class IncrementalValidator:
@@ -26,6 +29,8 @@ class IncrementalValidator:
 
     def issues(self, plan: Plan) -> list[StatementIssue]:
         """Every policy problem in the plan, parsing only statements not seen before."""
+        from core.sqlgen.policy import PolicyIssue, check_statement, check_target
+
         table = plan.target_table
         found = [StatementIssue("plan", issue) for issue in check_target(table)]
         if not plan.rows:

@@ -28,7 +28,6 @@ from textual.worker import Worker, WorkerState
 
 from core.drafts import DraftStore
 from core.handoff import Handoff, RiskLevel
-from core.payloads import Approval
 from core.plan import Plan, StatementIssue, build_plan
 from core.review import EditHistory, Review, ReviewError
 from tui.context import AppContext
@@ -52,11 +51,12 @@ from tui.widgets.sql_preview import TAB_IDS, PreviewPane, sql_script
 
 if TYPE_CHECKING:
     from core.events import RunEvent, RunFinished
+    from core.payloads import Approval
     from tui.widgets.run_panel import RunPanel
 
-SYNC_PLAN_LIMIT = 300
-"""Up to this many services the first plan is built before the first frame; above it, in a
-thread once the tree shows (a 10,000-service plan takes a second or two to render cold)."""
+SMALL_REPORT_LIMIT = 300
+"""Up to this many services the saved draft is looked for as the screen mounts (hashing the
+handoff takes a moment); above it, after the first validation, in a thread."""
 
 RISK_ORDER = {level: rank for rank, level in enumerate(RiskLevel)}
 
@@ -93,9 +93,9 @@ class MainScreen(Screen[None]):
         self.graph = ImpactGraph(handoff)
         self.drafts = DraftStore(handoff, context.home)
         self.plan: Plan | None = None
-        """The plan for the review as it stands; None until the first one is built."""
-        if len(handoff.services) <= SYNC_PLAN_LIMIT:
-            self.plan = build_plan(handoff)
+        """The plan for the review as it stands; None until the first one is built (in a
+        thread once the tree has painted: rendering it loads sqlglot, and a 10,000-service
+        plan takes a second or two cold)."""
         self.issues: list[StatementIssue] | None = None
         self.validator = IncrementalValidator()
         self.last_run: RunFinished | None = None
@@ -108,7 +108,7 @@ class MainScreen(Screen[None]):
         validated leaves the heap ~17 MB larger at 10,000 services)."""
         self._ticker: Timer | None = None
         self._risk_cache: tuple[Plan, RiskLevel | None] | None = None
-        if len(handoff.services) > SYNC_PLAN_LIMIT:
+        if len(handoff.services) > SMALL_REPORT_LIMIT:
             # The handoff and its indexes live as long as the app. Out of the collector's
             # generations, its hundreds of thousands of objects are no longer walked by every
             # full collection while the app starts and on each edit (they are never garbage
@@ -152,12 +152,9 @@ class MainScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.display = False
         box.cursor_blink = self.context.cursor_blink
-        # The tree and detail paint first; the preview and validation follow a frame later.
-        if self.plan is None:
-            # Start after the tree has painted: the build holds the GIL for a second or two.
-            self.call_after_refresh(self.call_after_refresh, self._build_first_plan, self.review)
-        else:
-            self.call_after_refresh(self._first_preview)
+        # The tree and detail paint first; the plan, its preview and validation follow. Start
+        # after the tree has painted: the build holds the GIL while it runs.
+        self.call_after_refresh(self.call_after_refresh, self._build_first_plan, self.review)
         first = tree.initial_service
         if first is not None:
             # Show the first service now; the tree's cursor gets there once it has its lines.
@@ -165,7 +162,7 @@ class MainScreen(Screen[None]):
             self.query_one(ServiceDetail).show(self.review, first)
         tree.focus()
         self._status()
-        if self.plan is not None:
+        if len(self.review.handoff.services) <= SMALL_REPORT_LIMIT:
             # A small report hashes in a moment: its draft is offered from the first frame.
             self._offer_saved_draft()
 
@@ -197,7 +194,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="plan", exit_on_error=False, description="Build the first plan")
     def _build_first_plan(self, review: Review) -> None:
-        """Render the first plan of a large report off the event loop."""
+        """Render the first plan off the event loop."""
         self.post_message(PlanBuilt(review, build_plan(review.handoff)))
 
     @on(PlanBuilt)
@@ -205,15 +202,10 @@ class MainScreen(Screen[None]):
         if self.plan is not None or message.review is not self.review:
             return
         self.plan = message.plan
-        self._first_preview()
-        self._status()
-
-    def _first_preview(self) -> None:
-        if self.plan is None:
-            return
         self.query_one(PreviewPane).show_plan(self.review, self.plan, self.issues)
         if self.issues is None:
             self._validate(self.plan)
+        self._status()
 
     def _offer_draft(self, review: Review, count: int) -> None:
         from tui.screens.dialogs import YesNoDialog
@@ -596,6 +588,8 @@ class MainScreen(Screen[None]):
         def answered(yes: bool | None) -> None:
 
             if yes and not self.running:
+                from core.payloads import Approval
+
                 approval = Approval(self.context.approver, self.context.clock(), plan.digest)
                 self._start_run(plan, approval)
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static, TabbedContent, TabPane
 
-from core.payloads import request_body
 from core.plan import Plan, StatementIssue
 from core.review import Review
 from core.runbook import one_line, plan_text, runbook_markdown
-from core.sqlgen.statements import Statement
+
+if TYPE_CHECKING:  # sqlglot is loaded with the first plan, after the tree has painted
+    from core.sqlgen.statements import Statement
 
 MAX_PREVIEW_LINES = 400
 """Lines of one statement shown highlighted; the rest is summarised (copy gets everything)."""
@@ -332,6 +334,8 @@ class PreviewPane(Vertical):
         )
 
     def _payloads(self, plan: Plan) -> Content:
+        from core.payloads import request_body
+
         values = {"reviewed_by": self.approver, "reviewed_at": "<the time you approve>"}
         parts: list[Content] = [
             Content.styled(
