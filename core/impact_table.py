@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 from json.encoder import encode_basestring
-from operator import add, itemgetter
+from operator import itemgetter
 
 from core.handoff import Handoff, Report, Service
 
@@ -138,12 +138,16 @@ def content_hash(content: dict[str, CellValue]) -> str:
     return _hash_values(tuple(content[name] for name in CONTENT_COLUMNS))
 
 
+_REPORT_COLUMNS = CONTENT_COLUMNS[: CONTENT_COLUMNS.index("service_name")]
+"""The content columns every row of a report shares (they come first)."""
 _SORTED_COLUMNS = tuple(sorted(range(len(CONTENT_COLUMNS)), key=lambda i: CONTENT_COLUMNS[i]))
 """Positions of CONTENT_COLUMNS in sorted-key order."""
 _MEMBER_PREFIXES = tuple(
     ("{" if rank == 0 else ",") + encode_basestring(CONTENT_COLUMNS[i]) + ":"
     for rank, i in enumerate(_SORTED_COLUMNS)
 )
+_ROW_POSITIONS = tuple(i for i in _SORTED_COLUMNS if i >= len(_REPORT_COLUMNS))
+"""Positions of the columns that differ from row to row, in sorted-key order."""
 
 
 class _JsonValues(dict[CellValue, str]):
@@ -173,25 +177,44 @@ hold memory."""
 
 
 _JSON_VALUES = _JsonValues()
-_sorted_values = itemgetter(*_SORTED_COLUMNS)
+_row_values = itemgetter(*_ROW_POSITIONS)
+
+
+class _JsonTemplates(dict[tuple[CellValue, ...], str]):
+    """The report columns' values -> the canonical JSON of a row with those values, as a
+    `%`-template with a `%s` for each other column's encoding (in sorted-key order). A report's
+    columns are the same on every row, so their members are written once per report."""
+
+    def __missing__(self, shared: tuple[CellValue, ...]) -> str:
+        members = []
+        for prefix, position in zip(_MEMBER_PREFIXES, _SORTED_COLUMNS, strict=True):
+            if position < len(shared):
+                members.append(prefix + _JSON_VALUES[shared[position]].replace("%", "%%"))
+            else:
+                members.append(prefix + "%s")
+        template = "".join(members) + "}"
+        if len(self) >= 64:
+            self.clear()
+        self[shared] = template
+        return template
+
+
+_JSON_TEMPLATES = _JsonTemplates()
 
 
 def _canonical_json_of(values: tuple[CellValue, ...]) -> str:
     """`canonical_json` of the content values in CONTENT_COLUMNS order, written member by member
     with the encoder `json.dumps` itself uses for strings (a test holds the two together): it
-    skips building a dict and sorting it on every row."""
-    members = map(add, _MEMBER_PREFIXES, map(_JSON_VALUES.__getitem__, _sorted_values(values)))
-    return "".join(members) + "}"
+    skips building a dict and sorting it on every row, and the report's members come from the
+    report's template."""
+    template = _JSON_TEMPLATES[values[: len(_REPORT_COLUMNS)]]
+    return template % tuple(map(_JSON_VALUES.__getitem__, _row_values(values)))
 
 
 def _hash_values(values: tuple[CellValue, ...]) -> str:
     if len(values) != len(CONTENT_COLUMNS):
         raise ValueError(f"expected {len(CONTENT_COLUMNS)} content values, got {len(values)}")
     return hashlib.sha256(_canonical_json_of(values).encode("utf-8")).hexdigest()
-
-
-_REPORT_COLUMNS = CONTENT_COLUMNS[: CONTENT_COLUMNS.index("service_name")]
-"""The content columns every row of a report shares (they come first)."""
 
 
 def _report_values(report: Report) -> tuple[CellValue, ...]:
@@ -247,4 +270,5 @@ def clear_caches() -> None:
     """Forget the remembered JSON encodings and report values (for cold benchmarks)."""
     global _last_report
     _JSON_VALUES.clear()
+    _JSON_TEMPLATES.clear()
     _last_report = (None, ())

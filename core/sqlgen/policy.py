@@ -26,8 +26,9 @@ each parsed by sqlglot in the Databricks dialect once and remembered:
    reads character by character) is instead checked as its words: between its quotes, the text is
    split at every space; each distinct word, quoted, must tokenize alone as exactly one string
    token with no comment and no space in it or in its text, and sqlglot must render that text
-   back to the quoted word byte for byte. (The renderer builds string cells exactly so, from
-   words rendered once each; see `core.sqlgen.statements.cell_sql`.) The tokenizer reads a
+   back to the quoted word byte for byte. (The renderer escapes character by character, so a
+   string cell is exactly its words' renderings joined by spaces, between quotes; see
+   `core.sqlgen.statements.cell_sql`.) The tokenizer reads a
    string left to right in units: a character, or an escape (a backslash and the few characters
    it covers, never a space). A quoted word reading as one token means its units end exactly
    where the word does (a trailing lone backslash would have escaped the closing quote), and no
@@ -88,8 +89,8 @@ from core.sqlgen.statements import (
     SOURCE_TYPES,
     _merge_template,
     cell_sql,
+    inside_literal,
     table_expression,
-    word_sql,
 )
 
 STATEMENT_LIMIT_BYTES = 16 * 1024 * 1024
@@ -380,7 +381,7 @@ def _word_is_literal(word: str) -> bool:
     if " " in word:
         return False
     text = _string_token_text(QUOTE_START + word + QUOTE_END)
-    return text is not None and " " not in text and word_sql(text) == word
+    return text is not None and " " not in text and inside_literal(text) == word
 
 
 def _is_one_string(cell: str) -> bool:

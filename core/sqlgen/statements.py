@@ -15,6 +15,7 @@ where one validated piece ends and the next begins.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -162,10 +163,23 @@ class _RenderedCharacters(dict[str, str]):
 
 
 _RENDERED_CHARACTERS = _RenderedCharacters()
+_NOT_PLAIN: list[re.Pattern[str]] = []
+"""Once built: a pattern matching any character other than the ASCII characters that sqlglot
+renders as themselves (see `inside_literal`)."""
 
 
-def _inside_literal(text: str) -> str:
-    """`text` as sqlglot renders it inside a string literal: its characters' renderings."""
+def _not_plain() -> re.Pattern[str]:
+    """The pattern of `_NOT_PLAIN`, built on first use from sqlglot's rendering of each of the
+    128 ASCII characters."""
+    if not _NOT_PLAIN:
+        ascii_ = map(chr, range(128))
+        escaped = [char for char in ascii_ if _RENDERED_CHARACTERS[char] != char]
+        _NOT_PLAIN.append(re.compile("[" + "".join(map(re.escape, escaped)) + "\\x80-\\U0010ffff]"))
+    return _NOT_PLAIN[0]
+
+
+def _joined_characters(text: str) -> str:
+    """`text` inside a string literal: its characters' renderings, joined."""
     return "".join(map(_RENDERED_CHARACTERS.__getitem__, text))
 
 
@@ -174,7 +188,7 @@ class _RenderedWords(dict[str, str]):
     use, and cleared when it grows large."""
 
     def __missing__(self, word: str) -> str:
-        inner = _inside_literal(word)
+        inner = _joined_characters(word)
         if len(self) >= 4 * CELL_CACHE_SIZE:
             self.clear()
         self[word] = inner
@@ -182,8 +196,20 @@ class _RenderedWords(dict[str, str]):
 
 
 _RENDERED_WORDS = _RenderedWords()
-word_sql = _RENDERED_WORDS.__getitem__
-"""A word (no space in it) as sqlglot renders it inside a string literal (cached)."""
+
+
+def inside_literal(text: str) -> str:
+    """`text` as sqlglot renders it inside a string literal: its characters' renderings.
+
+    Most texts of a report are only ASCII characters that sqlglot renders as themselves (found
+    once by rendering each of the 128), and are kept as they are. Others are joined from their
+    words' renderings (a space renders as itself), each word joined once from its characters':
+    words repeat across a report."""
+    if (_NOT_PLAIN[0] if _NOT_PLAIN else _not_plain()).search(text) is None:
+        return text
+    if " " in text:
+        return " ".join(map(_RENDERED_WORDS.__getitem__, text.split(" ")))
+    return _joined_characters(text)
 
 
 def _array_parts() -> tuple[str, str, str]:
@@ -208,20 +234,15 @@ def cell_sql(value: CellValue, column_type: ColumnType) -> str:
     Strings and arrays are rendered from pieces that sqlglot rendered once each: sqlglot escapes
     a string literal one character at a time (`Generator.escape_str`: a per-character map, then
     replacing the quote character by its escape), so the literal of a string is the quote, the
-    renderings of its characters, and the quote. Words repeat across a report, so a string with
-    spaces is joined from its words' renderings (a space renders as itself), each word joined
-    once from its characters'. A non-empty array of strings is written as `ARRAY(` + the string
-    literals joined by `, ` + `)`. The tests compare every kind of cell with sqlglot rendering
-    the whole value."""
+    renderings of its characters (`inside_literal`), and the quote. A non-empty array of strings
+    is written as `ARRAY(` + the string literals joined by `, ` + `)`. The tests compare every
+    kind of cell with sqlglot rendering the whole value."""
     cache = _CELL_TEXTS[column_type]
     text = cache.get(value)
     if text is not None:
         return text
     if column_type is ColumnType.STRING and isinstance(value, str):
-        if " " in value:
-            text = QUOTE_START + " ".join(map(word_sql, value.split(" "))) + QUOTE_END
-        else:
-            text = QUOTE_START + _inside_literal(value) + QUOTE_END
+        text = QUOTE_START + inside_literal(value) + QUOTE_END
     elif column_type is ColumnType.STRING_ARRAY and isinstance(value, tuple) and value:
         items = [cell_sql(item, ColumnType.STRING) for item in value]
         text = ARRAY_OPEN + ARRAY_SEPARATOR.join(items) + ARRAY_CLOSE
@@ -243,8 +264,9 @@ def _forget_cells() -> None:
     for cache in _CELL_TEXTS.values():
         cache.clear()
     RENDERED_ARRAYS.clear()
-    _RENDERED_WORDS.clear()
     _RENDERED_CHARACTERS.clear()
+    _RENDERED_WORDS.clear()
+    _NOT_PLAIN.clear()
 
 
 def row_cells(row: ImpactRow) -> tuple[str, ...]:
