@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,10 +78,18 @@ def invalid_handoff() -> Handoff:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Let workers finish and messages be handled."""
-    with contextlib.suppress(WorkerCancelled):
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Let workers finish and messages be handled, until the review screen's plan is built
+    and validated (the first plan is built in a worker once the tree has painted)."""
+    app = pilot.app
+    deadline = time.monotonic() + 30
+    while True:
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not isinstance(app, ImpactReviewApp) or app.main_screen.validated is not None:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("the review screen's plan was not validated within 30 s")
 
 
 def _main(pilot: Pilot[None]) -> MainScreen:

@@ -20,6 +20,8 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Vertical
 from textual.content import Content
+from textual.events import Resize
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -123,6 +125,9 @@ class MainScreen(Screen[None]):
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Textual sets breakpoint classes on a Resize, which arrives after the first layout;
+        # set them now so the first layout is already the right one.
+        self._apply_breakpoints(self.app.size)
         report = self.review.handoff.report
         yield Static(
             Content.assemble(
@@ -165,6 +170,38 @@ class MainScreen(Screen[None]):
         if len(self.review.handoff.services) <= SMALL_REPORT_LIMIT:
             # A small report hashes in a moment: its draft is offered from the first frame.
             self._offer_saved_draft()
+
+    def _apply_breakpoints(self, size: Size) -> bool:
+        """Set this screen's breakpoint classes for `size` as Textual does on a Resize;
+        returns whether any class changed."""
+        app = self.app
+        horizontal = (
+            app.HORIZONTAL_BREAKPOINTS
+            if self.HORIZONTAL_BREAKPOINTS is None
+            else self.HORIZONTAL_BREAKPOINTS
+        ) or []
+        vertical = (
+            app.VERTICAL_BREAKPOINTS
+            if self.VERTICAL_BREAKPOINTS is None
+            else self.VERTICAL_BREAKPOINTS
+        ) or []
+        wanted = {name: False for _, name in (*horizontal, *vertical)}
+        for dimension, breakpoints in ((size.width, horizontal), (size.height, vertical)):
+            reached = [(at, name) for at, name in breakpoints if dimension >= at]
+            if reached:
+                wanted[max(reached)[1]] = True
+        if all(self.has_class(name) is on for name, on in wanted.items()):
+            return False
+        self.update_classes(wanted, animate=False)
+        return True
+
+    def on_resize(self, event: Resize) -> None:
+        """Skip Textual's full re-layout and repaint when the size is the one laid out.
+
+        At start-up the first size arrives up to three times (the app's own, the terminal's
+        and the screen's first layout), each a full layout of the screen."""
+        if not self._apply_breakpoints(event.size) and event.size == self.outer_size:
+            event.prevent_default()
 
     async def _mount_run_panel(self) -> None:
         from tui.widgets.run_panel import RunPanel
