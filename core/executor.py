@@ -43,7 +43,13 @@ from core.runs import (
 from core.sqlgen.policy import check_statement
 from core.sqlgen.statements import DIALECT, Statement, select_report, table_expression
 from core.steps import Step
-from core.verification import ReadBackRow, Verification, verify
+from core.verification import (
+    ReadBackRow,
+    Verification,
+    verify,
+    verify_fingerprints,
+    verify_in_detail,
+)
 from core.warehouse.client import Parameter, StatementResult, StatementState
 from core.warehouse.config import Connection, resolve_connection
 from core.warehouse.errors import WarehouseError
@@ -280,16 +286,32 @@ class _Run:
         )
 
     async def verify_rows(self) -> Verification:
+        """Compare each stored row's fingerprint with its approved row's; only when one
+        disagrees (or a row is missing or extra), read back every column to say what differs."""
         started = self.start_step(Step.VERIFY_ROWS)
-        result = await self.statement(self.plan.verify_statement)
-        verification = verify(self.plan.report_id, rows_as_dicts(result), self.plan.rows)
+        plan = self.plan
+        result = await self.statement(plan.verify_statement)
+        results = [result]
+        fingerprints = rows_as_dicts(result)
+        verification = verify_fingerprints(plan.report_id, fingerprints, plan.rows)
+        if verification is None:
+            self.log(
+                f"{plan.verify_statement.name}: the stored rows differ from the approved rows; "
+                f"reading back every column ({plan.verify_detail_statement.name}) to name the "
+                "differences",
+                "warning",
+            )
+            result = await self.statement(plan.verify_detail_statement)
+            results.append(result)
+            read_back = rows_as_dicts(result)
+            verification = verify_in_detail(plan.report_id, fingerprints, read_back, plan.rows)
         record_verification(verification, self.home)
         state = StepState.SUCCEEDED if verification.ok else StepState.FAILED
         self.finish_step(
             Step.VERIFY_ROWS,
             started,
             verification.summary(),
-            [result],
+            results,
             len(result.rows),
             state,
         )
@@ -401,7 +423,8 @@ def _may_still_run(statement: str, statement_id: str | None, report_id: str) -> 
 
 
 async def read_report_rows(report_id: str, table: str, session: Session) -> list[ReadBackRow]:
-    """Every row of a report, as read back from the table."""
+    """Every row of a report, every column, as read back from the table (the full read-back:
+    without the approved rows there is no fingerprint to compare with)."""
     statement = select_report(table, report_id)
     _require_policy(statement.sql, table)
     result = await session.client.execute(statement.sql)

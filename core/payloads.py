@@ -2,7 +2,9 @@
 
 Each .json file is exactly the body POSTed to `/api/2.0/sql/statements`, so the files are a
 faithful record of what ran and can be replayed with curl. No credential is ever written: the
-replay script reads the token from the environment at run time.
+replay script reads the token from the environment at run time. A statement that runs only on a
+condition (the full read-back, when a fingerprint disagrees) has its files too, but the replay
+script only names it: curl cannot compare fingerprints.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from core.plan import Plan
 from core.runbook import runbook_lines
 from core.sqlgen.literals import timestamp_text
 from core.sqlgen.statements import Statement
+from core.steps import CONDITIONS
 
 WAIT_TIMEOUT_S = 10
 """Server-side wait: a statement that finishes within it costs a single request."""
@@ -90,7 +93,13 @@ def write_payloads(
     lines = runbook_lines(plan, [f"{stem}.sql" for stem in stems])
     _write_pieces(runbook, [piece for line in lines for piece in ("\n", line)][1:])
     replay = out_dir / "replay.sh"
-    replay.write_text(replay_script([f"{stem}.json" for stem in stems]), "utf-8")
+    bodies = [f"{stem}.json" for stem in stems]
+    conditional = {
+        body: CONDITIONS[statement.name]
+        for body, statement in zip(bodies, plan.statements, strict=True)
+        if statement.name in CONDITIONS
+    }
+    replay.write_text(replay_script(bodies, conditional), "utf-8")
     os.chmod(replay, 0o755)
     return [runbook, *written, replay]
 
@@ -102,9 +111,19 @@ def _write_pieces(path: Path, pieces: list[str]) -> None:
         file.writelines(pieces)
 
 
-def replay_script(body_files: list[str]) -> str:
-    """A POSIX shell script that POSTs each body with curl, stopping at the first failure."""
-    posts = "\n".join(f"post {shlex.quote(name)}" for name in body_files)
+def replay_script(body_files: list[str], conditional: dict[str, str] | None = None) -> str:
+    """A POSIX shell script that POSTs each body with curl, stopping at the first failure.
+
+    `conditional` maps the bodies that run only on a condition to it: those are not POSTed, and
+    a comment says how to send one by hand (given body files, the script POSTs just those)."""
+    conditional = conditional or {}
+    posts = "\n".join(
+        f"# Not sent: {shlex.quote(name)} {conditional[name]}.\n"
+        f"# To send it: sh replay.sh {shlex.quote(name)}"
+        if name in conditional
+        else f"post {shlex.quote(name)}"
+        for name in body_files
+    )
     return f"""#!/bin/sh
 # Replays these statements through the Databricks SQL Statement Execution API with curl.
 # Needs DATABRICKS_HOST, DATABRICKS_TOKEN and DATABRICKS_SQL_WAREHOUSE_ID; the token is read
@@ -129,6 +148,10 @@ post() {{
     exit 1
   fi
 }}
+if [ "$#" -gt 0 ]; then
+  for file in "$@"; do post "$file"; done
+  exit 0
+fi
 {posts}
 echo "all statements succeeded" >&2
 """

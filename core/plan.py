@@ -18,14 +18,15 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from core import impact_table
+from core import impact_table, row_fingerprint
 from core.handoff import Handoff, Report, RiskLevel, Service
 from core.impact_table import ImpactRow, row_for
-from core.sqlgen import policy
+from core.sqlgen import policy, verify_sql
 from core.sqlgen import statements as sqlgen
 from core.sqlgen.policy import PolicyIssue, check_statement, check_target
 from core.sqlgen.statements import Statement, create_table, select_report, upserts
-from core.steps import Step
+from core.sqlgen.verify_sql import select_fingerprints
+from core.steps import VERIFY_DETAIL_STATEMENT, VERIFY_STATEMENT, Step
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,16 @@ class Plan:
 
     @property
     def verify_statement(self) -> Statement:
-        return self.statements_for(Step.VERIFY_ROWS)[0]
+        """The verification query every run sends: each stored row's fingerprint."""
+        return self._named(VERIFY_STATEMENT)
+
+    @property
+    def verify_detail_statement(self) -> Statement:
+        """The full read-back, sent only when a fingerprint disagrees with its approved row."""
+        return self._named(VERIFY_DETAIL_STATEMENT)
+
+    def _named(self, name: str) -> Statement:
+        return next(statement for statement in self.statements if statement.name == name)
 
     def issues(self) -> list[StatementIssue]:
         """Every policy problem in the plan; empty when it may run. Computed once."""
@@ -226,6 +236,7 @@ def build_plan(handoff: Handoff) -> Plan:
     statements = (
         create_table(table),
         *upserts(table, rows),
+        select_fingerprints(table, handoff.report.id),
         select_report(table, handoff.report.id),
     )
     return Plan(handoff, rows, statements)
@@ -238,3 +249,5 @@ def clear_caches() -> None:
     _json_text.cache_clear()
     policy.clear_caches()
     impact_table.clear_caches()
+    verify_sql.clear_caches()
+    row_fingerprint.clear_caches()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-from core.steps import Step
+from core.steps import CONDITIONS, Step
 
 if TYPE_CHECKING:  # the app shows text helpers before any plan exists; sqlglot loads later
     from core.plan import Plan
@@ -112,6 +112,7 @@ def plan_summary(plan: Plan) -> str:
         f"Target table: {plan.target_table}",
         f"Report: {plan.report_id}",
         f"Statements: {len(plan.statements)}  digest sha256:{plan.digest}",
+        *(f"  {s.name} {CONDITIONS[s.name]}" for s in plan.statements if s.name in CONDITIONS),
     ]
     issues = plan.issues()
     if issues:
@@ -151,6 +152,11 @@ def runbook_lines(plan: Plan, statement_files: list[str] | None = None) -> list[
         lines += [
             f"## {statement.step.number}. {statement.step.label}: {statement.name}{file_note}",
             "",
+            *(
+                (f"This statement {CONDITIONS[statement.name]}.", "")
+                if statement.name in CONDITIONS
+                else ()
+            ),
             "```sql",
             statement.sql,
             "```",

@@ -30,3 +30,13 @@ STEP_TITLES = {
     Step.UPSERT_ROWS: "Upsert production impact rows",
     Step.VERIFY_ROWS: "Verify Databricks impact rows",
 }
+
+VERIFY_STATEMENT = "verify-rows"
+"""The verification query every run sends: each stored row's fingerprint."""
+VERIFY_DETAIL_STATEMENT = "verify-rows-detail"
+"""The full read-back of every column, sent only to explain a fingerprint that disagrees."""
+CONDITIONS = {
+    VERIFY_DETAIL_STATEMENT: "runs only when a stored row's fingerprint disagrees with the "
+    "approved row",
+}
+"""Statement name -> when it runs, for the statements of a plan that do not always run."""

@@ -3,6 +3,10 @@
 Two independent checks: against the approved rows when we have them (missing, extra and changed
 rows, naming each field), and each row against its own content hash, which catches a row edited
 in the table after review even on a machine with no local record of the approval.
+
+A run first reads back only each row's display columns, content hash and fingerprint (see
+`core.row_fingerprint`): when every stored row is its approved row, `verify_fingerprints` gives
+the whole verdict. Otherwise the run reads back every column and `verify` names what differs.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ from core.impact_table import (
     canonical_timestamp,
     content_hash,
 )
+from core.row_fingerprint import row_fingerprint
 
 DISPLAY_COLUMNS = ("report_id", "service_name", "owner_team", "risk_level", "recommended_action")
 """The columns of the original write-up's verification table."""
+FINGERPRINT_COLUMN = "row_fingerprint"
+"""The column of the verification query holding each stored row's fingerprint."""
 
 ReadBackRow = Mapping[str, str | None]
 """One row as the Statement Execution API returns it: every value a string or None."""
@@ -237,3 +244,59 @@ def verify(
         else:
             checks.append(RowCheck(name, RowStatus.MATCH, shown=_shown(row)))
     return Verification(report_id, tuple(checks), approved is not None)
+
+
+def verify_fingerprints(
+    report_id: str, read_back: Sequence[ReadBackRow], approved: Sequence[ImpactRow]
+) -> Verification | None:
+    """The verdict from the verification query's rows (display columns, content hash and
+    fingerprint), when every row read back is its approved row and none is missing or extra:
+    the same verdict `verify` gives on the full read-back of such a table. None when anything
+    differs (a value, a row too many or too few, a duplicate): only the full read-back can say
+    which field, so `verify` must judge it."""
+    if not approved or len(read_back) != len(approved):
+        return None
+    expected = {row.service_name: row for row in approved}
+    checks = []
+    for row in read_back:
+        want = expected.pop(str(row.get("service_name")), None)
+        if want is None:
+            return None
+        for name in DISPLAY_COLUMNS:
+            if row.get(name) != want.get(name):
+                return None
+        if row.get("content_hash") != want.content_hash:
+            return None
+        if row.get(FINGERPRINT_COLUMN) != row_fingerprint(want):
+            return None
+        checks.append(RowCheck(want.service_name, RowStatus.MATCH, shown=_shown(row)))
+    checks.sort(key=lambda check: check.service_name)
+    return Verification(report_id, tuple(checks), True)
+
+
+def verify_in_detail(
+    report_id: str,
+    fingerprint_rows: Sequence[ReadBackRow],
+    read_back: Sequence[ReadBackRow],
+    approved: Sequence[ImpactRow],
+) -> Verification:
+    """`verify` of the full read-back, after `verify_fingerprints` found a difference.
+
+    A row that reads back equal to its approved row although its fingerprint disagreed is not a
+    match: the difference is finer than the read-back shows (a timestamp's microseconds, where a
+    warehouse shows milliseconds), or the row changed between the two reads. It is CHANGED, with
+    both fingerprints as the difference."""
+    verification = verify(report_id, read_back, approved)
+    expected = {row.service_name: row for row in approved}
+    stored = {str(row.get("service_name")): row.get(FINGERPRINT_COLUMN) for row in fingerprint_rows}
+    checks = []
+    for check in verification.checks:
+        want = expected.get(check.service_name)
+        name = check.service_name
+        if check.status is RowStatus.MATCH and want is not None and name in stored:
+            fingerprint = row_fingerprint(want)
+            if stored[name] != fingerprint:
+                difference = FieldDifference(FINGERPRINT_COLUMN, fingerprint, str(stored[name]))
+                check = RowCheck(name, RowStatus.CHANGED, (difference,), check.shown)
+        checks.append(check)
+    return Verification(report_id, tuple(checks), verification.compared_with_approval)

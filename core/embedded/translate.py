@@ -12,7 +12,17 @@ and the parameters it binds. The rewrite works on the AST, never on text:
 - Spark string-literal rules (backslash escapes, `'a' 'b'` concatenation) are sqlglot's
   Databricks dialect; `TIMESTAMP` is `TIMESTAMPTZ` and the session zone is UTC, as on the API;
 - PRIMARY KEY / FOREIGN KEY / UNIQUE constraints are dropped: Delta records but never enforces
-  them, DuckDB would.
+  them, DuckDB would;
+- the functions of the verification fingerprint (`core.sqlgen.verify_sql`) are sqlglot's
+  transpilation, which keeps their Databricks meaning: `sha2(x, 256)` is DuckDB's `sha256` (the
+  lowercase hex of the UTF-8 bytes), `unix_micros` is `epoch_us`, `transform` with a one-parameter
+  lambda is `list_transform`, `array_join` is `array_to_string` (both skip NULL items), and
+  `concat_ws` skips NULL arguments in both. The argument of `unix_micros` is cast to TIMESTAMP
+  as Databricks would (DuckDB cannot type a bare NULL there), and `concat_ws` of a separator
+  alone is the empty string (DuckDB refuses it). Where sqlglot would silently change the meaning,
+  the statement is refused instead: `sha2` with any bit length but 0 or 256 (DuckDB has SHA-256
+  only, and sqlglot writes it for every length), and `transform` with an index parameter
+  (Databricks counts from 0, DuckDB from 1).
 
 A MERGE whose source is a big VALUES list of plain literals is not parsed whole: see
 `core.embedded.bulk_values`; its rows reach DuckDB as list parameters (`Plan.bulk_parameters`).
@@ -328,6 +338,7 @@ class _Planner:
         self._qualify(tree, nodes)
         self._drop_unenforced_constraints(tree)
         self._replace_session_functions(nodes)
+        _keep_function_meanings(nodes)
         _guard_division(nodes)
         self._bind_parameters(nodes)
         before: tuple[Step, ...] = ()
@@ -576,6 +587,37 @@ class _Nodes:
             if issubclass(cls, classes)
             for node in nodes
         ]
+
+
+_SHA256_LENGTHS = frozenset({"0", "256"})
+"""`sha2` bit lengths that mean SHA-256 on Databricks (0 is 256)."""
+
+
+def _keep_function_meanings(nodes: _Nodes) -> None:
+    """Adjust the calls DuckDB would not take as Databricks does, and refuse those that sqlglot
+    would translate into DuckDB calls of another meaning."""
+    for node in nodes.of(exp.UnixMicros):
+        argument = node.this
+        node.set("this", exp.cast(argument, exp.DataType.build("TIMESTAMP", dialect="databricks")))
+    for node in nodes.of(exp.ConcatWs):
+        if len(node.expressions) == 1:
+            is_null = exp.Is(this=node.expressions[0].copy(), expression=exp.Null())
+            node.replace(
+                exp.Case(
+                    ifs=[exp.If(this=is_null, true=exp.Null())], default=exp.Literal.string("")
+                )
+            )
+    for node in nodes.of(exp.SHA2):
+        length = node.args.get("length")
+        if not (isinstance(length, exp.Literal) and length.name in _SHA256_LENGTHS):
+            shown = length.sql(dialect="databricks") if length is not None else "none"
+            raise StatementError.unsupported(
+                f"sha2 with a bit length of {shown} (only 256, or 0 meaning 256)"
+            )
+    for node in nodes.of(exp.Transform):
+        function = node.expression
+        if isinstance(function, exp.Lambda) and len(function.expressions) > 1:
+            raise StatementError.unsupported("transform with an index parameter")
 
 
 def _guard_division(nodes: _Nodes) -> None:

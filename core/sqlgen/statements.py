@@ -37,7 +37,7 @@ from core.impact_table import (
     ImpactRow,
 )
 from core.sqlgen.literals import literal
-from core.steps import Step
+from core.steps import VERIFY_DETAIL_STATEMENT, Step
 
 DIALECT = "databricks"
 MERGE_BYTE_BUDGET = 4 * 1024 * 1024
@@ -394,14 +394,17 @@ def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
 
 @lru_cache(maxsize=32)
 def select_report(table: str, report_id: str) -> Statement:
-    """The verification query: every column of the report's rows, ordered by service."""
+    """The full read-back: every column of the report's rows, ordered by service. A run sends
+    it only when a fingerprint disagrees (see `core.sqlgen.verify_sql`); re-verifying without a
+    record of the approval, and reading a report's rows, always do."""
     query = (
         exp.select(*(exp.column(column.name) for column in COLUMNS))
         .from_(table_expression(table))
         .where(exp.column("report_id").eq(exp.Literal.string(report_id)))
         .order_by(exp.column("service_name"))
     )
-    return Statement(Step.VERIFY_ROWS, "verify-rows", query.sql(dialect=DIALECT, pretty=True))
+    sql = query.sql(dialect=DIALECT, pretty=True)
+    return Statement(Step.VERIFY_ROWS, VERIFY_DETAIL_STATEMENT, sql)
 
 
 def clear_caches() -> None:

@@ -74,6 +74,8 @@ def test_render_writes_exactly_what_would_be_posted(
         "03-create-table.sql",
         "04-upsert-rows.json",
         "04-upsert-rows.sql",
+        "05-verify-rows-detail.json",
+        "05-verify-rows-detail.sql",
         "05-verify-rows.json",
         "05-verify-rows.sql",
         "replay.sh",

@@ -28,14 +28,18 @@ def test_demo_plan_has_create_merge_select(demo: Handoff) -> None:
         Step.CREATE_TABLE,
         Step.UPSERT_ROWS,
         Step.VERIFY_ROWS,
+        Step.VERIFY_ROWS,
     ]
+    assert [s.name for s in plan.statements][2:] == ["verify-rows", "verify-rows-detail"]
     assert plan.is_valid, plan.issues()
     assert [row.service_name for row in plan.rows] == ["checkout-api", "risk-worker"]
-    create, merge, select = (s.sql for s in plan.statements)
+    create, merge, fingerprints, select = (s.sql for s in plan.statements)
     assert create.startswith(f"CREATE TABLE IF NOT EXISTS {TABLE} (")
     assert "USING DELTA" in create and "COMMENT 'Impact report id" in create
     assert "ON t.report_id = s.report_id AND t.service_name = s.service_name" in merge
     assert "checkout-playground" not in merge
+    assert "AS row_fingerprint" in fingerprints and "evidence" not in fingerprints.split("SHA2")[0]
+    assert fingerprints.endswith("ORDER BY\n  service_name")
     assert select.endswith("ORDER BY\n  service_name")
 
 

@@ -14,6 +14,7 @@ from core.events import (
     Outcome,
     RunEvent,
     RunFinished,
+    RunLog,
     StatementStateChanged,
     StepFinished,
     StepStarted,
@@ -21,6 +22,7 @@ from core.events import (
 )
 from core.executor import ApprovalMismatch, list_reports, run_plan, verify_report
 from core.handoff import RiskLevel
+from core.payloads import statement_file_stem
 from core.plan import Plan, build_plan
 from core.review import Review
 from core.steps import Step
@@ -62,7 +64,8 @@ async def test_demo_run_writes_and_verifies_two_rows(
     assert started == list(Step)
     finished_steps = recorder.of(StepFinished)
     assert all(e.state is StepState.SUCCEEDED for e in finished_steps)
-    assert requests == len(demo_plan.statements) + 2, "one request per statement, no polls"
+    sent = [s for s in demo_plan.statements if s is not demo_plan.verify_detail_statement]
+    assert requests == len(sent) + 2, "one request per statement sent, no polls"
     run_dir = finished.run_dir
     assert (run_dir / "04-upsert-rows.json").is_file() and (run_dir / "runbook.md").is_file()
     approval = json.loads((run_dir / "approval.json").read_text())
@@ -158,7 +161,8 @@ async def test_rate_limit_and_unavailable_storms_are_ridden_out(
     assert finished.outcome is Outcome.SUCCEEDED
     assert finished.verification is not None and finished.verification.ok
     attempts = sum(e.attempts for e in recorder.of(StepFinished))
-    assert attempts > len(demo_plan.statements), "some submissions were answered 429/503"
+    sent = len(demo_plan.statements) - 1  # not the full read-back: the fingerprints agree
+    assert attempts > sent, "some submissions were answered 429/503"
 
 
 async def test_failed_statement_stops_the_run_at_that_step(
@@ -237,6 +241,41 @@ async def test_payload_files_are_exactly_what_was_posted(
     async with open_local() as session:
         session.http.event_hooks["request"].append(capture)
         finished = await run_plan(demo_plan, approve(demo_plan), session)
-    files = sorted(finished.run_dir.glob("0*.json"))
-    assert [json.loads(path.read_text()) for path in files] == posted
-    assert len(posted) == len(demo_plan.statements)
+    stems = [statement_file_stem(i, s) for i, s in enumerate(demo_plan.statements)]
+    files = [finished.run_dir / f"{stem}.json" for stem in stems]
+    assert [json.loads(path.read_text()) for path in files[:-1]] == posted
+    assert len(posted) == len(demo_plan.statements) - 1, "the full read-back is not needed"
+    assert json.loads(files[-1].read_text())["statement"] == demo_plan.verify_detail_statement.sql
+
+
+async def test_a_stray_row_makes_the_run_read_back_every_column_and_name_it(
+    demo_plan: Plan, open_local: OpenSession, impact_home: Path
+) -> None:
+    recorder = Recorder()
+    async with open_local() as session:
+        await session.client.execute(demo_plan.statements[0].sql)
+        await session.client.execute(
+            f"INSERT INTO {demo_plan.target_table} (report_id, service_name) "
+            "VALUES (:report_id, 'stray-service')",
+            [Parameter("report_id", demo_plan.report_id)],
+        )
+        before = session.client.request_count
+        finished = await run_plan(
+            demo_plan, approve(demo_plan), session, on_event=recorder, home=impact_home
+        )
+        requests = session.client.request_count - before
+    assert finished.outcome is Outcome.MISMATCH
+    assert finished.verification is not None
+    assert [(c.service_name, c.status) for c in finished.verification.checks] == [
+        ("checkout-api", RowStatus.MATCH),
+        ("risk-worker", RowStatus.MATCH),
+        ("stray-service", RowStatus.EXTRA),
+    ]
+    assert requests == len(demo_plan.statements) + 2, "the full read-back was sent too"
+    (verify_step,) = [e for e in recorder.of(StepFinished) if e.step is Step.VERIFY_ROWS]
+    assert verify_step.state is StepState.FAILED and len(verify_step.statement_ids) == 2
+    assert "1 extra" in verify_step.detail
+    warnings = [e.message for e in recorder.of(RunLog) if e.level == "warning"]
+    assert any("verify-rows-detail" in message for message in warnings), warnings
+    sent = [e.statement for e in recorder.of(StatementStateChanged) if e.step is Step.VERIFY_ROWS]
+    assert list(dict.fromkeys(sent)) == ["verify-rows", "verify-rows-detail"]

@@ -18,6 +18,7 @@ from core.payloads import Approval, parameter_values
 from core.plan import Plan, build_plan, statements_digest
 from core.review import Review
 from core.sqlgen.statements import ParameterSlot
+from core.warehouse.client import Parameter
 from core.warehouse.config import local_connection
 from tests.reliability.conftest import DEMO, PostedStatements
 
@@ -105,14 +106,29 @@ async def test_parameter_slots_are_part_of_what_is_approved(impact_home: Path) -
     await _refused(tampered, approval, impact_home)
 
 
-async def test_what_is_sent_is_byte_for_byte_what_was_approved(impact_home: Path) -> None:
+@pytest.mark.parametrize("stray_row", [False, True], ids=["verified", "stray-row"])
+async def test_what_is_sent_is_byte_for_byte_what_was_approved(
+    impact_home: Path, stray_row: bool
+) -> None:
+    """Every statement of the plan is sent, in order, byte for byte, except the full read-back
+    when the fingerprints agree (a stray row of the report makes them disagree)."""
     plan = build_plan(load_handoff(DEMO))
     approval = _approve(plan)
     posted = PostedStatements()
     async with open_run_session(local_connection(), home=impact_home) as session:
+        if stray_row:
+            await session.client.execute(plan.statements[0].sql)
+            await session.client.execute(
+                f"INSERT INTO {plan.target_table} (report_id, service_name) "
+                "VALUES (:report_id, 'stray-service')",
+                [Parameter("report_id", plan.report_id)],
+            )
         session.http.event_hooks["request"].append(posted)
         finished = await run_plan(plan, approval, session, home=impact_home)
-    assert finished.verification is not None and finished.verification.ok
+    assert finished.verification is not None
+    assert finished.verification.ok is not stray_row
+    expected = [s for s in plan.statements if stray_row or s is not plan.verify_detail_statement]
+    assert len(posted.bodies) == len(expected)
     sent = [
         replace(
             statement,
@@ -121,8 +137,11 @@ async def test_what_is_sent_is_byte_for_byte_what_was_approved(impact_home: Path
                 ParameterSlot(p["name"], p["type"]) for p in body.get("parameters", [])
             ),
         )
-        for statement, body in zip(plan.statements, posted.bodies, strict=True)
+        for statement, body in zip(expected, posted.bodies, strict=True)
     ]
+    assert sent == expected
+    if not stray_row:
+        sent.append(plan.verify_detail_statement)
     assert statements_digest(sent) == approval.digest
     values = parameter_values(approval)
     for body in posted.bodies:
