@@ -16,6 +16,7 @@ from sqlglot import exp
 from core.handoff import Handoff
 from core.impact_table import CONTENT_COLUMNS, REVIEW_COLUMNS, ImpactRow, rows_for
 from core.sqlgen import statements as sqlgen
+from core.sqlgen import verify_sql
 from core.sqlgen.literals import literal
 from core.sqlgen.policy import PolicyIssue, check_whole_statement
 from core.sqlgen.statements import (
@@ -70,6 +71,7 @@ def render_statements(handoff: Handoff) -> list[Statement]:
     return [
         sqlgen.create_table.__wrapped__(table),
         *merges,
+        verify_sql.select_fingerprints.__wrapped__(table, handoff.report.id),
         sqlgen.select_report.__wrapped__(table, handoff.report.id),
     ]
 
