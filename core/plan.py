@@ -17,16 +17,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from core import impact_table, row_fingerprint
 from core.handoff import Handoff, Report, RiskLevel, Service
 from core.impact_table import ImpactRow, row_for
-from core.sqlgen import policy, verify_sql
-from core.sqlgen import statements as sqlgen
-from core.sqlgen.policy import PolicyIssue, check_statement, check_target
-from core.sqlgen.statements import Statement, create_table, select_report, upserts
-from core.sqlgen.verify_sql import select_fingerprints
 from core.steps import VERIFY_DETAIL_STATEMENT, VERIFY_STATEMENT, Step
+
+if TYPE_CHECKING:  # core.sqlgen loads sqlglot: imported where a plan is built or checked, so
+    # the review app shows its tree before sqlglot is loaded
+    from core.sqlgen.policy import PolicyIssue
+    from core.sqlgen.statements import Statement
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class Plan:
     def issues(self) -> list[StatementIssue]:
         """Every policy problem in the plan; empty when it may run. Computed once."""
         if "all" not in self._validated:
+            from core.sqlgen.policy import PolicyIssue, check_target
+
             found = [StatementIssue("plan", issue) for issue in check_target(self.target_table)]
             if not self.rows:
                 found.append(
@@ -136,6 +139,8 @@ def statements_digest(statements: tuple[Statement, ...] | list[Statement]) -> st
     the pieces of a text join to exactly the encoding of the text. A MERGE built by `upserts` is
     fed as its template and the cached encoding of each row; other statements are encoded whole,
     and reused by identity from the previous call."""
+    from core.sqlgen import statements as sqlgen
+
     global _previous_sql_json
     hasher = hashlib.sha256(b"[")
     remembered: dict[int, tuple[str, bytes]] = {}
@@ -171,7 +176,7 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-@lru_cache(maxsize=sqlgen.ROW_CACHE_SIZE)
+@lru_cache(maxsize=65_536)  # core.sqlgen.statements.ROW_CACHE_SIZE
 def _json_text(text: str) -> bytes:
     """A text's JSON string encoding, without the quotes, as UTF-8 (cached: rows repeat)."""
     return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")
@@ -190,6 +195,8 @@ services keeps their ids from being reused while they are remembered."""
 def _verdicts(statements: tuple[Statement, ...], target_table: str) -> list[list[PolicyIssue]]:
     """`check_statement` of each statement, reusing the previous plan's verdict on the very same
     SQL object (the verdict depends on nothing else)."""
+    from core.sqlgen.policy import check_statement
+
     global _previous_verdicts
     verdicts: dict[int, tuple[str, str, list[PolicyIssue]]] = {}
     result = []
@@ -231,6 +238,9 @@ def _rows(handoff: Handoff) -> tuple[ImpactRow, ...]:
 
 def build_plan(handoff: Handoff) -> Plan:
     """The plan for a reviewed handoff (apply a Review first to include edits)."""
+    from core.sqlgen.statements import create_table, select_report, upserts
+    from core.sqlgen.verify_sql import select_fingerprints
+
     table = handoff.report.target_table
     rows = _rows(handoff)
     statements = (
@@ -244,6 +254,8 @@ def build_plan(handoff: Handoff) -> Plan:
 
 def clear_caches() -> None:
     """Forget everything remembered between builds (benchmarks use it to measure cold work)."""
+    from core.sqlgen import policy, verify_sql
+
     global _previous_sql_json, _previous_verdicts, _previous_rows
     _previous_sql_json, _previous_verdicts, _previous_rows = {}, {}, (None, {}, {})
     _json_text.cache_clear()
