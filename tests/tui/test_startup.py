@@ -3,13 +3,45 @@ terminal from the first frame and after every resize."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from textual.widgets import Static
 
+from tests.conftest import REPO
 from tests.tui.conftest import MakeApp, main_of, plan_of, settle
 from tui.widgets.sql_preview import PreviewPane, ValidationBanner
 
+LATER = (
+    "sqlglot",
+    "pygments",
+    "httpx",
+    "duckdb",
+    "core.sqlgen",
+    "core.payloads",
+    "core.executor",
+    "core.embedded.warehouse",
+    "core.warehouse.client",
+    "tui.widgets.run_panel",
+    "tui.screens.dialogs",
+    "tui.screens.reports",
+    "tui.screens.help",
+)
+"""Modules the first frame does not need: loaded with the first plan, a run or a dialog."""
+
 
 class TestFirstFrame:
+    def test_opening_the_app_imports_only_what_the_tree_needs(self) -> None:
+        program = (
+            "import sys\n"
+            "import core.loading, core.plan, core.warehouse.config, tui.app, tui.screens.main\n"
+            f"print(','.join(sorted(m for m in sys.modules if m.startswith({LATER!r}))))\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        assert result.stdout.strip() == ""
+
     async def test_the_plan_follows_the_tree(self, make_app: MakeApp) -> None:
         app = make_app()
         async with app.run_test(size=(120, 36)) as pilot:
