@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cached_property
 from json.encoder import encode_basestring
-from operator import itemgetter
+from operator import itemgetter, methodcaller, mod
+from typing import cast
 
 from core.handoff import Handoff, Report, Service
 
@@ -100,10 +101,17 @@ class ImpactRow:
             return self.content_hash
         return self.values[CONTENT_COLUMNS.index(column)]
 
-    @cached_property
+    @property
     def content_hash(self) -> str:
         """Computed once per row (rows are immutable; the renderer and verification both ask)."""
-        return _hash_values(self.values)
+        known: str | None = self.__dict__.get(_HASH_KEY)
+        if known is None:
+            (known,) = content_hashes([self])
+        return known
+
+
+_HASH_KEY = "_content_hash"
+"""Where a row keeps its content hash once computed (in its `__dict__`: rows are frozen)."""
 
 
 def to_milliseconds(value: datetime) -> datetime:
@@ -177,7 +185,6 @@ hold memory."""
 
 
 _JSON_VALUES = _JsonValues()
-_row_values = itemgetter(*_ROW_POSITIONS)
 
 
 class _JsonTemplates(dict[tuple[CellValue, ...], str]):
@@ -203,18 +210,50 @@ _JSON_TEMPLATES = _JsonTemplates()
 
 
 def _canonical_json_of(values: tuple[CellValue, ...]) -> str:
-    """`canonical_json` of the content values in CONTENT_COLUMNS order, written member by member
-    with the encoder `json.dumps` itself uses for strings (a test holds the two together): it
-    skips building a dict and sorting it on every row, and the report's members come from the
-    report's template."""
-    template = _JSON_TEMPLATES[values[: len(_REPORT_COLUMNS)]]
-    return template % tuple(map(_JSON_VALUES.__getitem__, _row_values(values)))
+    """`canonical_json` of the content values in CONTENT_COLUMNS order (see `_canonical_jsons`)."""
+    (text,) = _canonical_jsons([values])
+    return text
+
+
+def _canonical_jsons(rows: Sequence[tuple[CellValue, ...]]) -> list[str]:
+    """`canonical_json` of each row's content values (in CONTENT_COLUMNS order), written member
+    by member with the encoder `json.dumps` itself uses for strings (a test holds the two
+    together): no dict is built and sorted per row, the report's members come from the report's
+    template, and the other members are encoded column by column and filled in, in C."""
+    wrong = set(map(len, rows)).difference([len(CONTENT_COLUMNS)])
+    if wrong:
+        raise ValueError(f"expected {len(CONTENT_COLUMNS)} content values, got {min(wrong)}")
+    templates = map(_JSON_TEMPLATES.__getitem__, map(_report_part, rows))
+    columns = (map(_JSON_VALUES.__getitem__, map(itemgetter(i), rows)) for i in _ROW_POSITIONS)
+    return list(map(mod, templates, zip(*columns, strict=True)))
+
+
+_report_part = itemgetter(slice(0, len(_REPORT_COLUMNS)))
 
 
 def _hash_values(values: tuple[CellValue, ...]) -> str:
-    if len(values) != len(CONTENT_COLUMNS):
-        raise ValueError(f"expected {len(CONTENT_COLUMNS)} content values, got {len(values)}")
-    return hashlib.sha256(_canonical_json_of(values).encode("utf-8")).hexdigest()
+    (digest,) = _hashes([values])
+    return digest
+
+
+def _hashes(rows: Sequence[tuple[CellValue, ...]]) -> list[str]:
+    """SHA-256 (hex) of each row's canonical JSON."""
+    texts = _canonical_jsons(rows)
+    return list(map(_hexdigest, map(hashlib.sha256, map(str.encode, texts))))
+
+
+_hexdigest = methodcaller("hexdigest")
+
+
+def content_hashes(rows: Sequence[ImpactRow]) -> list[str]:
+    """The content hash of each row, computed together for the rows that have none yet."""
+    known: list[str | None] = [row.__dict__.get(_HASH_KEY) for row in rows]
+    if None in known:
+        missing = [index for index, digest in enumerate(known) if digest is None]
+        digests = _hashes([rows[index].values for index in missing])
+        for index, digest in zip(missing, digests, strict=True):
+            rows[index].__dict__[_HASH_KEY] = known[index] = digest
+    return cast(list[str], known)
 
 
 def _report_values(report: Report) -> tuple[CellValue, ...]:

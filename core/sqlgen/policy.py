@@ -61,11 +61,12 @@ statement not shaped like our MERGE) is parsed whole, as before, so the result o
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from operator import itemgetter
+from itertools import chain
+from operator import eq, itemgetter
 
 import sqlglot
 from sqlglot import TokenType, exp
@@ -76,6 +77,7 @@ from sqlglot.tokens import Tokenizer
 
 from core.impact_table import CellValue, ColumnType
 from core.sqlgen import statements
+from core.sqlgen.escapes import inside_literal
 from core.sqlgen.statements import (
     ARRAY_CLOSE,
     ARRAY_OPEN,
@@ -89,7 +91,6 @@ from core.sqlgen.statements import (
     SOURCE_TYPES,
     _merge_template,
     cell_sql,
-    inside_literal,
     table_expression,
 )
 
@@ -240,7 +241,7 @@ def _check_merge_by_pieces(sql: str, target_table: str) -> list[PolicyIssue] | N
         rows = sql[len(before) : len(sql) - len(after)].split(separator)
     else:
         return None
-    if not all(_row_is_literals(row) for row in rows):
+    if not _rows_are_literals(rows):
         return None
     return list(issues)
 
@@ -249,33 +250,43 @@ _LITERAL_ROWS: set[str] = set()
 """Rows found to be literal rows (only positive verdicts: a row unknown now may be known later)."""
 
 
-def _row_is_literals(row: str) -> bool:
-    """Whether `row` is `(` + canonical literal cells of the source columns joined by `, ` + `)`."""
-    if row in _LITERAL_ROWS:
+def _rows_are_literals(rows: Sequence[str]) -> bool:
+    """Whether every row is `(` + canonical literal cells of the source columns joined by `, `
+    + `)`. The rows not known yet are checked together, column by column, so that each distinct
+    cell is looked at once and the work per row and per cell known already is done in C."""
+    unknown = list(set(rows).difference(_LITERAL_ROWS))
+    if not unknown:
         return True
-    rendered = RENDERED_ROWS.get(row)
-    if rendered is None:
+    records = list(map(RENDERED_ROWS.get, unknown))
+    if None in records:
         return False
-    original, cells = rendered
-    if len(cells) != len(SOURCE_TYPES):
+    originals, cell_rows = zip(*records, strict=True)
+    if set(map(len, cell_rows)) != {len(SOURCE_TYPES)}:
         return False
-    if row != "(" + ", ".join(cells) + ")":
+    if not all(map(eq, unknown, map(_ROW_FORMAT, map(_CELL_SEPARATOR.join, cell_rows)))):
         return False
     known = _LITERAL_CELLS[ColumnType.STRING]
-    strings = _string_cells(cells)
-    if not known.issuperset(strings) and not _are_string_literals(strings, known):
+    strings = set(chain.from_iterable(map(_string_cells, cell_rows))).difference(known)
+    if not _are_string_literals(strings, known):
         return False
-    if not all(
-        _cell_is_literal(cells[position], SOURCE_TYPES[position]) for position in _OTHER_POSITIONS
-    ):
-        return False
-    if len(_LITERAL_ROWS) >= 2 * ROW_CACHE_SIZE:
+    for position in _OTHER_POSITIONS:
+        column_type = SOURCE_TYPES[position]
+        cells = set(map(itemgetter(position), cell_rows))
+        new = cells.difference(_LITERAL_CELLS[column_type])
+        if not all(_cell_is_literal(cell, column_type) for cell in new):
+            return False
+    if len(_LITERAL_ROWS) + len(originals) > 2 * ROW_CACHE_SIZE:
         _LITERAL_ROWS.clear()
-    _LITERAL_ROWS.add(original)  # the renderer's object (equal to `row`), not another copy
+    _LITERAL_ROWS.update(originals)  # the renderer's objects (equal to the rows), not copies
     return True
 
 
-def _are_string_literals(cells: Sequence[str], known: set[str]) -> bool:
+_ROW_FORMAT = "({})".format
+"""`(` + the joined cells + `)`."""
+_CELL_SEPARATOR = ", "
+
+
+def _are_string_literals(cells: Iterable[str], known: set[str]) -> bool:
     """`_cell_is_literal(cell, STRING)` for every cell, with `_is_one_string` written inline
     for the cells without a backslash (most cells of a report, each seen once)."""
     tokenize = _tokenizer_and_parser()[0].tokenize

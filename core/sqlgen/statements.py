@@ -15,15 +15,12 @@ where one validated piece ends and the next begins.
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.generator import Generator
 
 from core.impact_table import (
     COLUMNS,
@@ -35,11 +32,17 @@ from core.impact_table import (
     Column,
     ColumnType,
     ImpactRow,
+    content_hashes,
 )
+from core.sqlgen.escapes import DIALECT as DIALECT
+from core.sqlgen.escapes import QUOTE_END as QUOTE_END
+from core.sqlgen.escapes import QUOTE_START as QUOTE_START
+from core.sqlgen.escapes import clear_caches as _forget_characters
+from core.sqlgen.escapes import generator as _generator
+from core.sqlgen.escapes import inside_literal
 from core.sqlgen.literals import literal
 from core.steps import VERIFY_DETAIL_STATEMENT, Step
 
-DIALECT = "databricks"
 MERGE_BYTE_BUDGET = 4 * 1024 * 1024
 """Most row bytes per MERGE statement: a quarter of the 16 MiB statement limit."""
 MERGE_ROW_LIMIT = 5_000
@@ -126,90 +129,12 @@ SOURCE_TYPES = (*(_COLUMN_BY_NAME[name].type for name in CONTENT_COLUMNS), Colum
 ROW_CACHE_SIZE = 65_536
 CELL_CACHE_SIZE = 262_144
 
-_generators = threading.local()
-
 RENDERED_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {}
 """Row text -> (that same text object, the cell texts it was joined from); written only by
 `row_sql`. Handing back the original object lets the policy remember rows without copies."""
-QUOTE_START = Dialect.get_or_raise(DIALECT).QUOTE_START
-QUOTE_END = Dialect.get_or_raise(DIALECT).QUOTE_END
 RENDERED_ARRAYS: dict[str, list[str]] = {}
 """Cell text of a non-empty array -> the item cells it was joined from; written only by
 `cell_sql`, read by the policy as a hint (it checks the text)."""
-
-
-def _generator() -> Generator:
-    """This thread's Databricks generator (a generator is not safe to share between threads)."""
-    generator: Generator | None = getattr(_generators, "generator", None)
-    if generator is None:
-        generator = Dialect.get_or_raise(DIALECT).generator()
-        _generators.generator = generator
-    return generator
-
-
-class _RenderedCharacters(dict[str, str]):
-    """Character -> sqlglot's rendering of it as a string literal, without the quotes; filled
-    on first use."""
-
-    def __missing__(self, char: str) -> str:
-        cell = _generator().generate(exp.Literal.string(char), copy=False)
-        if not (cell.startswith(QUOTE_START) and cell.endswith(QUOTE_END)):
-            raise ValueError(f"sqlglot rendered a string literal as {cell!r}")
-        inner = cell[len(QUOTE_START) : len(cell) - len(QUOTE_END)]
-        if len(self) >= CELL_CACHE_SIZE:
-            self.clear()
-        self[char] = inner
-        return inner
-
-
-_RENDERED_CHARACTERS = _RenderedCharacters()
-_NOT_PLAIN: list[re.Pattern[str]] = []
-"""Once built: a pattern matching any character other than the ASCII characters that sqlglot
-renders as themselves (see `inside_literal`)."""
-
-
-def _not_plain() -> re.Pattern[str]:
-    """The pattern of `_NOT_PLAIN`, built on first use from sqlglot's rendering of each of the
-    128 ASCII characters."""
-    if not _NOT_PLAIN:
-        ascii_ = map(chr, range(128))
-        escaped = [char for char in ascii_ if _RENDERED_CHARACTERS[char] != char]
-        _NOT_PLAIN.append(re.compile("[" + "".join(map(re.escape, escaped)) + "\\x80-\\U0010ffff]"))
-    return _NOT_PLAIN[0]
-
-
-def _joined_characters(text: str) -> str:
-    """`text` inside a string literal: its characters' renderings, joined."""
-    return "".join(map(_RENDERED_CHARACTERS.__getitem__, text))
-
-
-class _RenderedWords(dict[str, str]):
-    """Word (a string with no space) -> its rendering inside a string literal; filled on first
-    use, and cleared when it grows large."""
-
-    def __missing__(self, word: str) -> str:
-        inner = _joined_characters(word)
-        if len(self) >= 4 * CELL_CACHE_SIZE:
-            self.clear()
-        self[word] = inner
-        return inner
-
-
-_RENDERED_WORDS = _RenderedWords()
-
-
-def inside_literal(text: str) -> str:
-    """`text` as sqlglot renders it inside a string literal: its characters' renderings.
-
-    Most texts of a report are only ASCII characters that sqlglot renders as themselves (found
-    once by rendering each of the 128), and are kept as they are. Others are joined from their
-    words' renderings (a space renders as itself), each word joined once from its characters':
-    words repeat across a report."""
-    if (_NOT_PLAIN[0] if _NOT_PLAIN else _not_plain()).search(text) is None:
-        return text
-    if " " in text:
-        return " ".join(map(_RENDERED_WORDS.__getitem__, text.split(" ")))
-    return _joined_characters(text)
 
 
 def _array_parts() -> tuple[str, str, str]:
@@ -264,34 +189,61 @@ def _forget_cells() -> None:
     for cache in _CELL_TEXTS.values():
         cache.clear()
     RENDERED_ARRAYS.clear()
-    _RENDERED_CHARACTERS.clear()
-    _RENDERED_WORDS.clear()
-    _NOT_PLAIN.clear()
+    _forget_characters()
 
 
 def row_cells(row: ImpactRow) -> tuple[str, ...]:
     """The rendered cells of one MERGE source row: the content columns, then the content hash."""
-    values = (*row.values, row.content_hash)
-    # `cell_sql`, with its cache looked up inline: most cells of a row are cached already (the
-    # report's columns repeat on every row), and a rendered cell is never empty.
-    return tuple(
-        [
-            cache.get(value) or cell_sql(value, column_type)
-            for value, cache, column_type in zip(values, _SOURCE_CACHES, SOURCE_TYPES, strict=True)
-        ]
-    )
+    return RENDERED_ROWS[row_sql(row)][1]
 
 
 @lru_cache(maxsize=ROW_CACHE_SIZE)
 def row_sql(row: ImpactRow) -> str:
     """One row of the MERGE source as a Databricks SQL tuple (cached: rows are immutable)."""
-    cells = row_cells(row)
-    text = "(" + ", ".join(cells) + ")"
-    if len(RENDERED_ROWS) >= 2 * ROW_CACHE_SIZE:
-        RENDERED_ROWS.clear()
-        row_sql.cache_clear()
-    RENDERED_ROWS[text] = (text, cells)
-    return text
+    return row_texts((row,))[0]
+
+
+_ROW_TEXTS: dict[ImpactRow, str] = {}
+"""Rendered rows (`row_texts`); cleared with RENDERED_ROWS when they grow large."""
+_ROW_FORMAT = "({})".format
+"""`(` + a row's joined cells + `)`."""
+CELL_SEPARATOR = ", "
+
+
+def row_texts(rows: Sequence[ImpactRow]) -> list[str]:
+    """`row_sql` of each row. The rows not rendered yet are rendered together, column by column:
+    each distinct value of a column is rendered once (`cell_sql`), and looking up the cells,
+    joining them into rows and recording them is done in C, not once per cell in Python."""
+    texts = list(map(_ROW_TEXTS.get, rows))
+    missing = [index for index, text in enumerate(texts) if text is None]
+    if missing:
+        new_rows = [rows[index] for index in missing]
+        columns = [*zip(*(row.values for row in new_rows), strict=True), content_hashes(new_rows)]
+        cells = [
+            _rendered_column(column, column_type)
+            for column, column_type in zip(columns, SOURCE_TYPES, strict=True)
+        ]
+        cell_rows = list(zip(*cells, strict=True))
+        new_texts = list(map(_ROW_FORMAT, map(CELL_SEPARATOR.join, cell_rows)))
+        if len(RENDERED_ROWS) + len(new_texts) > 2 * ROW_CACHE_SIZE:
+            RENDERED_ROWS.clear()
+            _ROW_TEXTS.clear()
+            row_sql.cache_clear()
+        RENDERED_ROWS.update(zip(new_texts, zip(new_texts, cell_rows, strict=True), strict=True))
+        _ROW_TEXTS.update(zip(new_rows, new_texts, strict=True))
+        for index, text in zip(missing, new_texts, strict=True):
+            texts[index] = text
+    return cast(list[str], texts)
+
+
+def _rendered_column(values: Sequence[CellValue], column_type: ColumnType) -> list[str]:
+    """`cell_sql` of each value of one column (a rendered cell is never empty)."""
+    cache = _CELL_TEXTS[column_type]
+    cells = list(map(cache.get, values))
+    if None not in cells:
+        return cast(list[str], cells)
+    rendered = {value: cell_sql(value, column_type) for value in set(values)}
+    return list(map(rendered.__getitem__, values))
 
 
 @lru_cache(maxsize=ROW_CACHE_SIZE)
@@ -349,9 +301,8 @@ def _chunks(rows: Sequence[ImpactRow]) -> list[tuple[str, ...]]:
     current: list[str] = []
     size = 0
     budget, limit = MERGE_BYTE_BUDGET, MERGE_ROW_LIMIT
-    for row in rows:
-        text = row_sql(row)
-        text_bytes = _utf8_size(text)
+    texts = row_texts(rows)
+    for text, text_bytes in zip(texts, map(_utf8_size, texts), strict=True):
         if current and (size + text_bytes > budget or len(current) >= limit):
             chunks.append(tuple(current))
             current, size = [], 0
@@ -411,6 +362,7 @@ def clear_caches() -> None:
     """Forget every rendered cell and row (benchmarks use it to measure a cold render)."""
     _forget_cells()
     row_sql.cache_clear()
+    _ROW_TEXTS.clear()
     _utf8_size.cache_clear()
     RENDERED_ROWS.clear()
     BUILT_MERGES.clear()

@@ -17,6 +17,7 @@ from core.impact_table import (
     ImpactRow,
     canonical_json,
     content_hash,
+    content_hashes,
     rows_for,
 )
 from core.loading import load_handoff
@@ -24,7 +25,7 @@ from tests.conftest import DEMO
 
 TYPES = {column.name: column.type for column in COLUMNS}
 TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=30) | st.sampled_from(
-    ["", "\\", '"', "\n", "\x00", "\u2028", "😀", "é", "</script>", "\x7f"]
+    ["", "\\", '"', "\n", "\x00", "\u2028", "😀", "é", "</script>", "\x7f", "%", "%s", "%%"]
 )
 TIMES = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
@@ -57,3 +58,22 @@ def test_a_known_row_keeps_its_hash() -> None:
     content = {name: row.get(name) for name in CONTENT_COLUMNS}
     assert canonical_json(content).startswith('{"active_monitors":[')
     assert row.content_hash == hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+@given(ROW_VALUES, st.lists(ROW_VALUES, min_size=1, max_size=6))
+def test_rows_hashed_together_get_each_its_own_hash(
+    shared: tuple[CellValue, ...], rows: list[tuple[CellValue, ...]]
+) -> None:
+    """Rows of one report (the report's columns shared, `%` and all) and of other reports,
+    hashed in one call, get the hash of their own canonical JSON."""
+    report = CONTENT_COLUMNS.index("service_name")  # the report's columns come first
+    values = [shared[:report] + row[report:] for row in rows] + rows
+    expected = [
+        hashlib.sha256(
+            canonical_json(dict(zip(CONTENT_COLUMNS, row, strict=True))).encode()
+        ).hexdigest()
+        for row in values
+    ]
+    impact_rows = [ImpactRow(row) for row in values]
+    assert content_hashes(impact_rows) == expected
+    assert [row.content_hash for row in impact_rows] == expected

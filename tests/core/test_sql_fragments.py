@@ -1,6 +1,6 @@
-"""Cells rendered from pieces (strings word by word, arrays item by item) are byte for byte what
-sqlglot renders for the whole value, and the policy's piece-by-piece check of a cell agrees with
-parsing the cell whole."""
+"""Cells rendered from pieces (strings from their characters, arrays item by item) are byte for
+byte what sqlglot renders for the whole value, and the policy's piece-by-piece check of a cell
+agrees with parsing the cell whole."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 from core.impact_table import CellValue, ColumnType
-from core.sqlgen import policy
+from core.sqlgen import escapes, policy
 from core.sqlgen import statements as sqlgen
 from core.sqlgen.literals import literal
 
@@ -145,3 +145,18 @@ def test_a_recorded_array_is_a_hint_not_trusted() -> None:
         assert not policy._cell_is_literal(cell, ColumnType.STRING_ARRAY)
     finally:
         del sqlgen.RENDERED_ARRAYS[cell]
+
+
+@given(st.lists(st.one_of(PIECES, st.sampled_from(["\ud800", "\udfff", "a\udc80b"]))).map("".join))
+def test_every_way_of_writing_a_text_is_its_characters_renderings_joined(value: str) -> None:
+    """Plain texts, texts with escaped characters replaced one by one, and texts with a lone
+    surrogate (joined character by character) all give each character's sqlglot rendering."""
+    joined = "".join(escapes._RENDERED_CHARACTERS[char] for char in value)
+    assert escapes.inside_literal(value) == joined
+    assert sqlgen.cell_sql(value, ColumnType.STRING) == _whole(value, ColumnType.STRING)
+
+
+def test_escapes_are_replaced_backslash_first_and_never_in_a_circle() -> None:
+    order = escapes._replacement_order({"\\": "\\\\", "'": "\\'", "\n": "\\n"})
+    assert order is not None and order["\\"][0] == 0
+    assert escapes._replacement_order({"a": "b", "b": "a"}) is None
