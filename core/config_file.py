@@ -15,7 +15,6 @@ A broken file never stops the app: every problem is reported and the defaults ar
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,8 @@ def load_config(path: Path | None = None) -> UserConfig:
         return UserConfig()
     except OSError as error:
         return UserConfig(path=source, problems=(f"{source}: cannot read ({error.strerror})",))
+    import tomllib  # only when there is a file: the app imports this module as it starts
+
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

@@ -71,6 +71,8 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = list(bindings("main"))
     """Review keys (ids `review.*`)."""
+    AUTO_FOCUS = "#tree"
+    """The tree has the focus from the first frame (not the hidden filter box first)."""
 
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
@@ -140,7 +142,10 @@ class MainScreen(Screen[None]):
         )
         with Container(id="workspace"):
             with Vertical(id="tree-pane"):
-                yield Input(placeholder="filter: service, owner or monitor", id="filter")
+                box = Input(placeholder="filter: service, owner or monitor", id="filter")
+                box.display = False
+                box.cursor_blink = self.context.cursor_blink
+                yield box
                 yield ImpactTree(self.review, self.graph, id="tree")
             yield ServiceDetail(self.review, self.graph, id="detail")
             yield PreviewPane(self.context.warehouse_id, self.context.approver, id="preview")
@@ -154,9 +159,6 @@ class MainScreen(Screen[None]):
         tree = self.query_one(ImpactTree)
         self.query_one("#tree-pane").border_title = "Impact"
         self.query_one(PreviewPane).border_title = "Preview"
-        box = self.query_one("#filter", Input)
-        box.display = False
-        box.cursor_blink = self.context.cursor_blink
         # The tree and detail paint first; the plan, its preview and validation follow. Start
         # after the tree has painted: the build holds the GIL while it runs.
         self.call_after_refresh(self.call_after_refresh, self._build_first_plan, self.review)
@@ -165,7 +167,6 @@ class MainScreen(Screen[None]):
             # Show the first service now; the tree's cursor gets there once it has its lines.
             self.selected = first
             self.query_one(ServiceDetail).show(self.review, first)
-        tree.focus()
         self._status()
         if len(self.review.handoff.services) <= SMALL_REPORT_LIMIT:
             # A small report hashes in a moment: its draft is offered from the first frame.
