@@ -281,22 +281,36 @@ _last_report: tuple[Report | None, tuple[CellValue, ...]] = (None, ())
 
 def row_for(handoff: Handoff, service: Service) -> ImpactRow:
     """The impact row for one written service of a (reviewed) handoff."""
-    by_name: dict[str, CellValue] = {
-        "service_name": service.name,
-        "owner_team": service.owner_team,
-        "namespace": service.namespace,
-        "depends_on": service.depends_on,
-        "dependency": service.dependency,
-        "evidence": service.evidence,
-        "active_monitors": tuple(service.active_monitors),
-        "risk_level": service.risk_level.value,
-        "recommended_action": service.recommended_action,
-    }
-    service_values = tuple(by_name[name] for name in _SERVICE_COLUMNS)
-    return ImpactRow(_report_values(handoff.report) + service_values)
+    return ImpactRow(
+        _report_values(handoff.report)
+        + (
+            service.name,
+            service.owner_team,
+            service.namespace,
+            service.depends_on,
+            service.dependency,
+            service.evidence,
+            tuple(service.active_monitors),
+            service.risk_level.value,
+            service.recommended_action,
+        )
+    )
 
 
-_SERVICE_COLUMNS = CONTENT_COLUMNS[len(_REPORT_COLUMNS) :]
+_SERVICE_COLUMNS = (
+    "service_name",
+    "owner_team",
+    "namespace",
+    "depends_on",
+    "dependency",
+    "evidence",
+    "active_monitors",
+    "risk_level",
+    "recommended_action",
+)
+"""The columns `row_for` takes from the service, in the order it writes them."""
+if CONTENT_COLUMNS[len(_REPORT_COLUMNS) :] != _SERVICE_COLUMNS:
+    raise AssertionError("row_for writes the service's columns out of CONTENT_COLUMNS order")
 
 
 def rows_for(handoff: Handoff) -> tuple[ImpactRow, ...]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -117,6 +118,20 @@ def inside_literal(text: str) -> str:
     ascii_ = _ASCII[0] if _ASCII else _ascii()
     if ascii_.not_plain.search(text) is None:
         return text
+    return _escaped(text, ascii_)
+
+
+def inside_literals(texts: Sequence[str]) -> list[str]:
+    """`inside_literal` of each text; the plain ones are found together, in C."""
+    ascii_ = _ASCII[0] if _ASCII else _ascii()
+    found = list(map(ascii_.not_plain.search, texts))
+    return [
+        text if match is None else _escaped(text, ascii_)
+        for text, match in zip(texts, found, strict=True)
+    ]
+
+
+def _escaped(text: str, ascii_: _AsciiRenderings) -> str:
     replaced = _by_replacing(text, ascii_)
     return replaced if replaced is not None else _joined_characters(text)
 

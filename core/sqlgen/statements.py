@@ -39,7 +39,7 @@ from core.sqlgen.escapes import QUOTE_END as QUOTE_END
 from core.sqlgen.escapes import QUOTE_START as QUOTE_START
 from core.sqlgen.escapes import clear_caches as _forget_characters
 from core.sqlgen.escapes import generator as _generator
-from core.sqlgen.escapes import inside_literal
+from core.sqlgen.escapes import inside_literal, inside_literals
 from core.sqlgen.literals import literal
 from core.steps import VERIFY_DETAIL_STATEMENT, Step
 
@@ -237,13 +237,32 @@ def row_texts(rows: Sequence[ImpactRow]) -> list[str]:
 
 
 def _rendered_column(values: Sequence[CellValue], column_type: ColumnType) -> list[str]:
-    """`cell_sql` of each value of one column (a rendered cell is never empty)."""
+    """`cell_sql` of each value of one column (a rendered cell is never empty); the new strings
+    of a string column are written together (`inside_literals`)."""
     cache = _CELL_TEXTS[column_type]
     cells = list(map(cache.get, values))
     if None not in cells:
         return cast(list[str], cells)
-    rendered = {value: cell_sql(value, column_type) for value in set(values)}
-    return list(map(rendered.__getitem__, values))
+    new = set(values).difference(cache)
+    rendered: dict[CellValue, str] = {}
+    if column_type is ColumnType.STRING:
+        strings = [value for value in new if isinstance(value, str)]
+        rendered.update(zip(strings, map(_quoted, inside_literals(strings)), strict=True))
+    for value in new.difference(rendered):
+        rendered[value] = cell_sql(value, column_type)
+    if len(cache) + len(rendered) > CELL_CACHE_SIZE:
+        cache.clear()
+    cache.update(rendered)
+    return [
+        cell if cell is not None else rendered[value]
+        for value, cell in zip(values, cells, strict=True)
+    ]
+
+
+_quoted = "{}".join(
+    quote.replace("{", "{{").replace("}", "}}") for quote in (QUOTE_START, QUOTE_END)
+).format
+"""A string literal's text from its inside."""
 
 
 @lru_cache(maxsize=ROW_CACHE_SIZE)
