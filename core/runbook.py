@@ -104,6 +104,14 @@ def runbook_header(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def statement_count(plan: Plan) -> str:
+    """How many statements the plan holds, saying how many run only on a condition."""
+    conditional = sum(1 for statement in plan.statements if statement.name in CONDITIONS)
+    if not conditional:
+        return str(len(plan.statements))
+    return f"{len(plan.statements)} ({conditional} only if verification finds a difference)"
+
+
 def plan_summary(plan: Plan) -> str:
     """What `impact-review plan` prints: plan, target, digest, runbook header."""
     parts = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.payloads import Approval, request_body, statement_file_stem, write_payloads
 from core.plan import build_plan
-from core.runbook import runbook_markdown
+from core.runbook import plan_summary, runbook_markdown, statement_count
 from core.synth import synth_handoff
 
 
@@ -32,3 +32,28 @@ def test_files_hold_the_runbook_the_statements_and_their_bodies(tmp_path: Path) 
                 )
             )
         )
+
+
+def test_the_conditional_read_back_is_said_to_be_conditional_wherever_statements_are_listed(
+    tmp_path: Path,
+) -> None:
+    plan = build_plan(synth_handoff(40, seed=5))
+    detail = plan.verify_detail_statement
+    count = len(plan.statements)
+    assert statement_count(plan) == f"{count} (1 only if verification finds a difference)"
+    assert f"  {detail.name} runs only when a stored row's fingerprint disagrees" in plan_summary(
+        plan
+    )
+    markdown = runbook_markdown(plan)
+    after = markdown.split(f"## 5. Verify Databricks impact rows: {detail.name}", 1)[1]
+    assert after.splitlines()[2].startswith("This statement runs only when a stored row's")
+    assert markdown.count("This statement runs only") == 1
+    approval = Approval("oncall", datetime(2026, 11, 26, 12, 0, tzinfo=UTC), plan.digest)
+    write_payloads(plan, tmp_path, warehouse_id="w1", approval=approval)
+    posts = [
+        line.split()[1]
+        for line in (tmp_path / "replay.sh").read_text("utf-8").splitlines()
+        if line.startswith("post ")
+    ]
+    stems = [statement_file_stem(i, s) for i, s in enumerate(plan.statements)]
+    assert posts == [f"{stem}.json" for stem in stems if stem != f"05-{detail.name}"]
