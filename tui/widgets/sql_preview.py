@@ -20,6 +20,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from core.plan import Plan, StatementIssue
 from core.review import Review
 from core.runbook import one_line, plan_text, runbook_markdown
+from core.steps import CONDITIONS
 
 if TYPE_CHECKING:  # sqlglot is loaded with the first plan, after the tree has painted
     from core.sqlgen.statements import Statement
@@ -68,6 +69,11 @@ def _line_span(text: str, line: int) -> tuple[int, int] | None:
     return start, start + len(lines[line - 1])
 
 
+def _condition(statement: Statement) -> str:
+    """` (runs only when ...)` for a statement that does not always run, else nothing."""
+    return f" ({CONDITIONS[statement.name]})" if statement.name in CONDITIONS else ""
+
+
 def highlight(code: str, *, language: str) -> Content:
     """`code` highlighted (imported on first use: pygments is not needed to show the tree)."""
     from textual.highlight import highlight as highlighted
@@ -91,7 +97,8 @@ def render_statement(
             body = body.stylize("on $error-muted", *span)
     heading = Content.styled(
         f"-- {statement.step.number}. {statement.step.label}: {statement.name}"
-        + (f" ({statement.row_count} rows)" if statement.row_count else ""),
+        + (f" ({statement.row_count} rows)" if statement.row_count else "")
+        + _condition(statement),
         "$text-muted italic",
     )
     parts = [heading, Content("\n"), body, Content(";")]
@@ -307,7 +314,9 @@ class PreviewPane(Vertical):
         lines.append(Content.styled("Statements", "bold"))
         for statement in plan.statements:
             rows = f" · {statement.row_count} rows" if statement.row_count else ""
-            lines.append(f"  {statement.step.number}. {statement.name}{rows}")
+            lines.append(
+                f"  {statement.step.number}. {statement.name}{rows}{_condition(statement)}"
+            )
         written = plan.written_services
         lines.append("")
         lines.append(Content.styled(f"Written ({len(written)})", "bold"))
@@ -351,7 +360,8 @@ class PreviewPane(Vertical):
             )
             text, hidden = _capped(body, max(budget, 20))
             budget -= text.count("\n") + 1
-            parts.append(Content.styled(f"\n// {statement.name}", "$text-muted italic"))
+            heading = f"\n// {statement.name}{_condition(statement)}"
+            parts.append(Content.styled(heading, "$text-muted italic"))
             parts.append(_with_more(highlight(text, language="json"), hidden))
         return Content("\n").join(parts)
 
