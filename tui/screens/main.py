@@ -596,6 +596,8 @@ class MainScreen(Screen[None]):
         if plan is None or self.issues is None or self.issues:
             self.notify("The plan is not valid yet; see the SQL tab.", severity="error")
             return
+        from core.runbook import statement_count
+
         risk = plan.highest_risk
         body = Content.assemble(
             (f"Write {len(plan.rows)} row(s) to the impact table?\n", "bold"),
@@ -612,7 +614,7 @@ class MainScreen(Screen[None]):
             risk_badge(risk) if risk is not None else Content("none"),
             "\n",
             ("Statements    ", "bold $text-muted"),
-            f"{len(plan.statements)}",
+            statement_count(plan),
             "\n",
             ("Approver      ", "bold $text-muted"),
             self.context.approver,
