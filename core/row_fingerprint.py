@@ -35,8 +35,9 @@ which covers microseconds, sees.)
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.impact_table import COLUMNS, CONTENT_COLUMNS, CellValue, ColumnType, ImpactRow
 
@@ -58,63 +59,84 @@ def _sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class _StringTokens(dict[str, str]):
-    """String -> its token, filled on first use: the report's columns repeat on every row, and
-    owners, namespaces, risks and monitors often. Cleared when it grows large."""
+def _string_token(text: str) -> str:
+    return _sha256_hex(text)
 
-    def __missing__(self, text: str) -> str:
-        token = _sha256_hex(text)
+
+def _timestamp_token(moment: datetime) -> str:
+    return str((moment - _EPOCH) // _MICROSECOND)
+
+
+def _array_token(items: tuple[str | None, ...]) -> str:
+    if not isinstance(items, tuple):
+        raise TypeError(f"expected a tuple for an ARRAY<STRING> column, got {type(items)}")
+    return _sha256_hex(SEPARATOR.join(map(_STRINGS.__getitem__, items)))
+
+
+class _Tokens(dict[Any, str]):
+    """Cell value -> its token, for one column type, filled on first use (None is `null`): the
+    report's columns repeat on every row, and owners, namespaces, risks and monitors often.
+    Cleared when it grows large."""
+
+    def __init__(self, token: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._token = token
+
+    def __missing__(self, value: Any) -> str:
+        token = NULL_TOKEN if value is None else self._token(value)
         if len(self) >= _CACHE_SIZE:
             self.clear()
-        self[text] = token
+        self[value] = token
         return token
 
 
-_STRING_TOKENS = _StringTokens()
+_STRINGS = _Tokens(_string_token)
+_TABLES = {
+    ColumnType.STRING: _STRINGS,
+    ColumnType.TIMESTAMP: _Tokens(_timestamp_token),
+    ColumnType.STRING_ARRAY: _Tokens(_array_token),
+}
+_COLUMN_TABLES = tuple(_TABLES[column_type] for column_type in FINGERPRINT_TYPES)
+_token_in = dict.__getitem__
+"""`table[value]` as a function of both (a dict subclass's `__missing__` still applies)."""
 
 
 def string_token(value: str | None) -> str:
     """The token of a STRING cell (or of one array item)."""
-    return NULL_TOKEN if value is None else _STRING_TOKENS[value]
+    return _STRINGS[value]
 
 
 def timestamp_token(value: datetime | None) -> str:
     """The token of a TIMESTAMP cell: whole microseconds since the epoch (an aware datetime)."""
-    if value is None:
-        return NULL_TOKEN
-    return str((value - _EPOCH) // _MICROSECOND)
+    return _TABLES[ColumnType.TIMESTAMP][value]
 
 
-def array_token(value: Sequence[str | None] | None) -> str:
+def array_token(value: tuple[str | None, ...] | None) -> str:
     """The token of an ARRAY<STRING> cell."""
-    if value is None:
-        return NULL_TOKEN
-    return _sha256_hex(SEPARATOR.join(map(string_token, value)))
+    return _TABLES[ColumnType.STRING_ARRAY][value]
 
 
 def cell_token(value: CellValue, column_type: ColumnType) -> str:
     """The token of one cell of a column of `column_type`."""
-    if value is None:
-        return NULL_TOKEN
-    if column_type is ColumnType.TIMESTAMP:
-        if not isinstance(value, datetime):
-            raise TypeError(f"expected a datetime for a TIMESTAMP column, got {type(value)}")
-        return timestamp_token(value)
-    if column_type is ColumnType.STRING_ARRAY:
-        if not isinstance(value, tuple):
-            raise TypeError(f"expected a tuple for an ARRAY<STRING> column, got {type(value)}")
-        return array_token(value)
-    if not isinstance(value, str):
-        raise TypeError(f"expected a str for a STRING column, got {type(value)}")
-    return string_token(value)
+    expected = _PYTHON_TYPES[column_type]
+    if value is not None and not isinstance(value, expected):
+        raise TypeError(f"expected a {expected.__name__} for a {column_type} column, got {value!r}")
+    return _TABLES[column_type][value]
+
+
+_PYTHON_TYPES = {
+    ColumnType.STRING: str,
+    ColumnType.TIMESTAMP: datetime,
+    ColumnType.STRING_ARRAY: tuple,
+}
 
 
 def fingerprint_of(values: Sequence[CellValue]) -> str:
-    """The fingerprint of the values of FINGERPRINT_COLUMNS, in order."""
+    """The fingerprint of the values of FINGERPRINT_COLUMNS, in order (each of its column's
+    type; a value of another type raises)."""
     if len(values) != len(FINGERPRINT_COLUMNS):
         raise ValueError(f"expected {len(FINGERPRINT_COLUMNS)} values, got {len(values)}")
-    tokens = map(cell_token, values, FINGERPRINT_TYPES)
-    return _sha256_hex(SEPARATOR.join(tokens))
+    return _sha256_hex(SEPARATOR.join(map(_token_in, _COLUMN_TABLES, values)))
 
 
 def row_fingerprint(row: ImpactRow) -> str:
@@ -123,5 +145,6 @@ def row_fingerprint(row: ImpactRow) -> str:
 
 
 def clear_caches() -> None:
-    """Forget the remembered string tokens (for cold benchmarks)."""
-    _STRING_TOKENS.clear()
+    """Forget the remembered tokens (for cold benchmarks)."""
+    for table in _TABLES.values():
+        table.clear()
