@@ -1,16 +1,17 @@
 """The statements a write runs: create the table, upsert the rows (MERGE), read them back.
 
-Output is deterministic: the same rows give byte-identical SQL. Rows are rendered one tuple at a
-time and cached, so re-rendering after an edit only renders the edited row, and large reports are
-split into several MERGE statements that each stay far below the 16 MiB limit.
+Output is deterministic: the same rows give byte-identical SQL. Rows are rendered as tuples and
+cached, so re-rendering after an edit only renders the edited row, and large reports are split
+into several MERGE statements that each stay far below the 16 MiB limit.
 
-Within a row, each distinct cell value is rendered once through sqlglot's Databricks generator and
-cached: the report-level columns (title, request, investigation, ...) repeat on every row and the
-owner, namespace, risk and action columns repeat often, so a 10,000-row report renders a fraction
-of its bytes. A row is `(` + the cells joined by `, ` + `)`, which is exactly how sqlglot renders
-a tuple of those literals without pretty printing (the tests compare both). Each rendered cell and
-row is also recorded for the policy (see `core.sqlgen.policy`), which uses the record only to know
-where one validated piece ends and the next begins.
+Each distinct cell value is rendered once from sqlglot's Databricks renderings and cached: the
+report-level columns (title, request, investigation, ...) repeat on every row and the owner,
+namespace, risk and action columns repeat often, so a 10,000-row report renders a fraction of its
+bytes. The rows not rendered yet are rendered together, a column at a time (`row_texts`). A row
+is `(` + the cells joined by `, ` + `)`, which is exactly how sqlglot renders a tuple of those
+literals without pretty printing (the tests compare both). Each rendered cell and row is also
+recorded for the policy (see `core.sqlgen.policy`), which uses the record only to know where one
+validated piece ends and the next begins.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ CELL_CACHE_SIZE = 262_144
 
 RENDERED_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {}
 """Row text -> (that same text object, the cell texts it was joined from); written only by
-`row_sql`. Handing back the original object lets the policy remember rows without copies."""
+`row_texts`. Handing back the original object lets the policy remember rows without copies."""
 RENDERED_ARRAYS: dict[str, list[str]] = {}
 """Cell text of a non-empty array -> the item cells it was joined from; written only by
 `cell_sql`, read by the policy as a hint (it checks the text)."""
@@ -182,19 +183,11 @@ def cell_sql(value: CellValue, column_type: ColumnType) -> str:
     return text
 
 
-_SOURCE_CACHES = tuple(_CELL_TEXTS[column_type] for column_type in SOURCE_TYPES)
-
-
 def _forget_cells() -> None:
     for cache in _CELL_TEXTS.values():
         cache.clear()
     RENDERED_ARRAYS.clear()
     _forget_characters()
-
-
-def row_cells(row: ImpactRow) -> tuple[str, ...]:
-    """The rendered cells of one MERGE source row: the content columns, then the content hash."""
-    return RENDERED_ROWS[row_sql(row)][1]
 
 
 @lru_cache(maxsize=ROW_CACHE_SIZE)
