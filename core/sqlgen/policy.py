@@ -89,6 +89,7 @@ from core.sqlgen.statements import (
     RENDERED_ROWS,
     ROW_CACHE_SIZE,
     SOURCE_TYPES,
+    STRING_CELLS,
     _merge_template,
     cell_sql,
     table_expression,
@@ -290,26 +291,29 @@ def _are_string_literals(cells: Iterable[str], known: set[str]) -> bool:
     """`_cell_is_literal(cell, STRING)` for every cell, with `_is_one_string` written inline
     for the cells without a backslash (most cells of a report, each seen once)."""
     tokenize = _tokenizer_and_parser()[0].tokenize
+    rendered = STRING_CELLS
+    found = []
     for cell in cells:
         if cell in known:
             continue
         if "\\" not in cell:
             try:
-                tokens = tokenize(cell)
-            except Exception:
-                tokens = []
+                (token,) = tokenize(cell)
+            except Exception:  # not exactly one token, or no token at all
+                token = None
             if (
-                len(tokens) == 1
-                and tokens[0].token_type is TokenType.STRING
-                and not tokens[0].comments
-                and cell_sql(tokens[0].text, ColumnType.STRING) == cell
+                token is not None
+                and token.token_type is TokenType.STRING
+                and not token.comments
+                and (rendered.get(token.text) or cell_sql(token.text, ColumnType.STRING)) == cell
             ):
-                if len(known) >= 4 * ROW_CACHE_SIZE:
-                    known.clear()
-                known.add(cell)
+                found.append(cell)
                 continue
         if not _cell_is_literal(cell, ColumnType.STRING):
             return False
+    if len(known) + len(found) > 4 * ROW_CACHE_SIZE:
+        known.clear()
+    known.update(found)
     return True
 
 

@@ -152,6 +152,8 @@ _CELL_TEXTS: dict[ColumnType, dict[CellValue, str]] = {kind: {} for kind in Colu
 """Rendered cells by column type and value. Plain dicts rather than an LRU cache: a cold render
 of a large report keeps tens of thousands of cells, and an LRU entry's key tuple is one more
 object for the garbage collector to walk on every full collection."""
+STRING_CELLS = _CELL_TEXTS[ColumnType.STRING]
+"""Rendered string cells by value (read by the policy, which checks what it reads)."""
 
 
 def cell_sql(value: CellValue, column_type: ColumnType) -> str:
