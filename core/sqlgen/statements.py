@@ -327,6 +327,14 @@ def _chunks(rows: Sequence[ImpactRow]) -> list[tuple[str, ...]]:
     return chunks
 
 
+def _merge_text(before: str, rows: tuple[str, ...], separator: str, after: str) -> str:
+    """`before + separator.join(rows) + after`, with the statement's text written once: adding
+    to a joined text of megabytes would copy it again, into a fresh allocation, for each `+`."""
+    if len(rows) == 1:
+        return before + rows[0] + after
+    return separator.join([before + rows[0], *rows[1:-1], rows[-1] + after])
+
+
 BUILT_MERGES: dict[int, tuple[str, str, tuple[str, ...]]] = {}
 """id(sql) -> (sql, table, row texts) for each MERGE of the latest `upserts` call. Holding the
 text keeps its id unique; a text found here by identity *is* the template joined around those
@@ -348,7 +356,7 @@ def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
         name = "upsert-rows" if len(chunks) == 1 else f"upsert-rows-{number}-of-{len(chunks)}"
         sql = previous.get((table, chunk))
         if sql is None:
-            sql = before + separator.join(chunk) + after
+            sql = _merge_text(before, chunk, separator, after)
         built[id(sql)] = (sql, table, chunk)
         statements.append(
             Statement(Step.UPSERT_ROWS, name, sql, REVIEW_PARAMETERS, row_count=len(chunk))
