@@ -51,6 +51,9 @@ def test_plan_json(capsys: pytest.CaptureFixture[str]) -> None:
         }
     ]
     assert len(data["digest"]) == 64
+    runs = {statement["name"]: statement["runs"] for statement in data["statements"]}
+    assert runs["verify-rows"] == "always" and runs["create-table"] == "always"
+    assert runs["verify-rows-detail"].startswith("runs only when")
 
 
 def test_render_writes_exactly_what_would_be_posted(

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.plan import Plan, build_plan
 from core.runbook import plan_summary, plan_text
+from core.steps import CONDITIONS
 from tui import exit_codes
 from tui.commands._shared import load_or_raise, print_json
 
@@ -35,7 +36,13 @@ def plan_as_json(plan: Plan) -> dict[str, Any]:
         ],
         "highest_risk": plan.highest_risk.value if plan.highest_risk else None,
         "statements": [
-            {"name": s.name, "step": s.step.value, "rows": s.row_count} for s in plan.statements
+            {
+                "name": s.name,
+                "step": s.step.value,
+                "rows": s.row_count,
+                "runs": CONDITIONS.get(s.name, "always"),
+            }
+            for s in plan.statements
         ],
         "digest": plan.digest,
         "valid": plan.is_valid,
