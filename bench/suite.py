@@ -74,9 +74,17 @@ KNOWN_HOT_SPOTS = {
     "core/runbook.py:one_line": (
         "`one_line` making control characters of free text visible (core/runbook.py)"
     ),
+    "core/verification.py:verify_fingerprints": (
+        "verification: each row's display columns, content hash and warehouse-computed "
+        "fingerprint compared with its approved row's"
+    ),
+    "core/row_fingerprint.py:fingerprint_of": (
+        "the approved rows' fingerprints: a SHA-256 of each distinct cell (remembered), then "
+        "one per row"
+    ),
     "core/verification.py:verify": (
-        "verification: every row read back compared with its approved row (a full "
-        "field-by-field check only for rows that differ)"
+        "the full read-back compared row by row with the approved rows (only after a "
+        "fingerprint disagrees, or when re-verifying without an approval record)"
     ),
     "core/runs.py:save_approval": "the approval record writes the whole handoff",
     "core/impact_table.py:content_hash": "the SHA-256 content hash of each row's canonical JSON",
@@ -97,7 +105,8 @@ PHASE_REASONS = {
     "upsert-rows": "each MERGE's text and request JSON on the client and the warehouse (Python "
     "keeps a string at four bytes a character once one emoji is in it), the scanned columns "
     "and DuckDB's working memory",
-    "verify-rows": "the read-back result of every column of every row, as JSON and as lists",
+    "verify-rows": "what the upsert left behind (the step itself reads back about 260 bytes "
+    "a row: display columns, content hash, fingerprint)",
     "open session, approval record": "the approval record and run log serialise the handoff",
     "app start until the tree shows": "the loaded handoff's models (the tree shows one page "
     "of services)",
