@@ -28,13 +28,13 @@ each parsed by sqlglot in the Databricks dialect once and remembered:
    token with no comment and no space in it or in its text, and sqlglot must render that text
    back to the quoted word byte for byte. (The renderer escapes character by character, so a
    string cell is exactly its words' renderings joined by spaces, between quotes; see
-   `core.sqlgen.statements.cell_sql`.) The tokenizer reads a
-   string left to right in units: a character, or an escape (a backslash and the few characters
-   it covers, never a space). A quoted word reading as one token means its units end exactly
-   where the word does (a trailing lone backslash would have escaped the closing quote), and no
-   unit of it looks far enough ahead to tell a closing quote from a space. So the spaces are plain
-   characters of the string, and the whole cell reads as one string token whose text is the
-   words' texts joined by spaces: the value the cell parsed whole stands for (the tests compare).
+   `core.sqlgen.escapes`.) The tokenizer reads a string left to right in units: a character, or
+   an escape (a backslash and the few characters it covers, never a space). A quoted word
+   reading as one token means its units end exactly where the word does (a trailing lone
+   backslash would have escaped the closing quote), and no unit of it looks far enough ahead to
+   tell a closing quote from a space. So the spaces are plain characters of the string, and the
+   whole cell reads as one string token whose text is the words' texts joined by spaces: the
+   value the cell parsed whole stands for (the tests compare).
 5. A non-empty array cell the renderer recorded must be `ARRAY(` + its item cells joined by
    `, ` + `)` as sqlglot writes them, each item a string cell as in (4), and an array of that
    many string literals must parse alone as one Array of exactly those strings that renders back
