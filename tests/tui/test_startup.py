@@ -6,10 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from core.handoff import Handoff, RiskLevel
+from core.plan import build_plan
+from core.review import Review
 from tests.conftest import REPO
-from tests.tui.conftest import MakeApp, main_of, plan_of, settle
+from tests.tui.conftest import MakeApp, main_of, plan_of, settle, until
 from tui.widgets.sql_preview import PreviewPane, ValidationBanner
 
 LATER = (
@@ -85,3 +89,45 @@ class TestBreakpoints:
             await pilot.pause()
             assert main.has_class("-narrow", "-tall")
             assert tree.region.height > detail.region.height
+
+
+class PreviewOnly(App[None]):
+    """The preview pane alone, given a plan and a tab before its tabs are mounted."""
+
+    def __init__(self, handoff: Handoff) -> None:
+        super().__init__()
+        self.review = Review(handoff).set_risk("risk-worker", RiskLevel.CRITICAL)
+        self.tab_while_pending = ""
+        self.tabs_while_pending: object = "unset"
+
+    def compose(self) -> ComposeResult:
+        yield PreviewPane("warehouse", "oncall@example.com", id="preview")
+
+    def on_mount(self) -> None:
+        preview = self.query_one(PreviewPane)
+        self.tabs_while_pending = preview.tabs
+        preview.active = "tab-changes"
+        self.tab_while_pending = preview.active
+        preview.show_plan(self.review, build_plan(self.review.reviewed_handoff()), None)
+
+
+class TestPreviewTabs:
+    async def test_tabs_follow_the_first_frame_with_what_was_asked_before(
+        self, demo: Handoff
+    ) -> None:
+        app = PreviewOnly(demo)
+        async with app.run_test(size=(100, 30)) as pilot:
+            preview = app.query_one(PreviewPane)
+            await until(pilot, lambda: preview.tabs is not None)
+            assert app.tabs_while_pending is None
+            assert app.tab_while_pending == "tab-changes"
+            assert preview.active == "tab-changes"
+            assert not preview.query("#preview-pending")
+            changes = str(preview.query_one("#changes-text", Static).render())
+            assert "risk-worker" in changes and "critical" in changes
+            tabs = preview.tabs
+            assert tabs is not None
+            assert str(tabs.get_tab("tab-changes").label) == "Changes (1)"
+            preview.active = "tab-sql"
+            await pilot.pause()
+            assert list(preview.statement_views())

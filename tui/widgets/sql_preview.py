@@ -196,36 +196,65 @@ class PreviewPane(Vertical):
         self.issues: list[StatementIssue] | None = None
         self._views: dict[str, StatementView] = {}
         self._stale: set[str] = set(TAB_IDS)
+        self._tabs: TabbedContent | None = None
+        """The tabs, once mounted (just after the first frame)."""
+        self._initial_tab = "tab-sql"
+        """The tab to show when the tabs are mounted."""
 
     @property
-    def tabs(self) -> TabbedContent:
-        """The tabs."""
-        return self.query_one("#preview-tabs", TabbedContent)
+    def tabs(self) -> TabbedContent | None:
+        """The tabs (None until they are mounted, just after the first frame)."""
+        return self._tabs
 
     @property
     def active(self) -> str:
         """The id of the visible tab."""
-        return self.tabs.active
+        return self._tabs.active if self._tabs is not None else self._initial_tab
 
     @active.setter
     def active(self, tab: str) -> None:
-        self.tabs.active = tab
+        if self._tabs is not None:
+            self._tabs.active = tab
+        else:
+            self._initial_tab = tab
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(id="preview-tabs", initial="tab-sql"):
-            with TabPane("SQL", id="tab-sql"), VerticalScroll(id="sql-scroll", can_focus=True):
-                yield ValidationBanner(
-                    Content.styled("… building the plan", "$text-muted"), id="validation"
-                )
-                yield VerticalScroll(id="statements", can_focus=False)
-            with TabPane("Runbook", id="tab-runbook"), VerticalScroll(can_focus=True):
-                yield Static(id="runbook-text")
-            with TabPane("Plan", id="tab-plan"), VerticalScroll(can_focus=True):
-                yield Static(id="plan-text")
-            with TabPane("Payloads", id="tab-payloads"), VerticalScroll(can_focus=True):
-                yield Static(id="payloads-text")
-            with TabPane("Changes", id="tab-changes"), VerticalScroll(can_focus=True):
-                yield Static(id="changes-text")
+        yield Static(Content.styled("… building the plan", "$text-muted"), id="preview-pending")
+
+    def on_mount(self) -> None:
+        # The tab bar and its five panes are a third of the work before the first frame, and
+        # there is nothing to show in them before the first plan: they follow the first frame.
+        self.call_after_refresh(self._mount_tabs)
+
+    async def _mount_tabs(self) -> None:
+        if not self.is_attached or self._tabs is not None:
+            return
+        tabs = TabbedContent(id="preview-tabs", initial=self._initial_tab)
+        for pane in self._tab_panes():
+            tabs.compose_add_child(pane)
+        await self.mount(tabs)
+        await self.query_one("#preview-pending").remove()
+        self._tabs = tabs
+        self._show_current()
+
+    @staticmethod
+    def _tab_panes() -> list[TabPane]:
+        sql = VerticalScroll(
+            ValidationBanner(Content.styled("… building the plan", "$text-muted"), id="validation"),
+            VerticalScroll(id="statements", can_focus=False),
+            id="sql-scroll",
+            can_focus=True,
+        )
+        panes = [TabPane("SQL", sql, id="tab-sql")]
+        for title, name in (
+            ("Runbook", "runbook"),
+            ("Plan", "plan"),
+            ("Payloads", "payloads"),
+            ("Changes", "changes"),
+        ):
+            text = VerticalScroll(Static(id=f"{name}-text"), can_focus=True)
+            panes.append(TabPane(title, text, id=f"tab-{name}"))
+        return panes
 
     # -- updates --------------------------------------------------------------------------
 
@@ -235,9 +264,14 @@ class PreviewPane(Vertical):
         self.plan = plan
         self.issues = issues
         self._stale = set(TAB_IDS)
+        self._show_current()
+
+    def _show_current(self) -> None:
+        if self._tabs is None or self.review is None:
+            return
         self._render_tab(self.active or "tab-sql")
-        changes = review.edit_count
-        self.tabs.get_tab("tab-changes").label = f"Changes ({changes})" if changes else "Changes"
+        changes = self.review.edit_count
+        self._tabs.get_tab("tab-changes").label = f"Changes ({changes})" if changes else "Changes"
 
     def show_validation(self, plan: Plan, issues: list[StatementIssue]) -> None:
         """Validation of `plan` finished (ignored if the plan has moved on)."""
@@ -253,7 +287,9 @@ class PreviewPane(Vertical):
             self._render_tab(event.pane.id)
 
     def _render_tab(self, tab: str) -> None:
-        if self.plan is None or self.review is None or tab not in self._stale:
+        if self._tabs is None or self.plan is None or self.review is None:
+            return
+        if tab not in self._stale:
             return
         self._stale.discard(tab)
         plan, review = self.plan, self.review
