@@ -126,10 +126,21 @@ def check_target(target_table: str) -> list[PolicyIssue]:
 
 
 def _too_large(sql: str) -> list[PolicyIssue]:
-    size = len(sql) if sql.isascii() else len(sql.encode("utf-8"))
+    size = _utf8_size(sql)
     if size > STATEMENT_LIMIT_BYTES:
         return [PolicyIssue(f"statement is {size:,} bytes, over Databricks' 16 MiB limit")]
     return []
+
+
+def _utf8_size(sql: str) -> int:
+    """The size of `sql` in UTF-8; a MERGE built by `upserts` (this very object) knows it from
+    its rows' sizes, without encoding megabytes again."""
+    if sql.isascii():
+        return len(sql)
+    built = statements.BUILT_MERGES.get(id(sql))
+    if built is not None and built[0] is sql:
+        return built[3]
+    return len(sql.encode("utf-8"))
 
 
 def check_statement(sql: str, target_table: str) -> list[PolicyIssue]:

@@ -335,10 +335,11 @@ def _merge_text(before: str, rows: tuple[str, ...], separator: str, after: str) 
     return separator.join([before + rows[0], *rows[1:-1], rows[-1] + after])
 
 
-BUILT_MERGES: dict[int, tuple[str, str, tuple[str, ...]]] = {}
-"""id(sql) -> (sql, table, row texts) for each MERGE of the latest `upserts` call. Holding the
-text keeps its id unique; a text found here by identity *is* the template joined around those
-rows (strings are immutable), so the policy and the digest can use its rows without splitting."""
+BUILT_MERGES: dict[int, tuple[str, str, tuple[str, ...], int]] = {}
+"""id(sql) -> (sql, table, row texts, UTF-8 size of sql) for each MERGE of the latest `upserts`
+call. Holding the text keeps its id unique; a text found here by identity *is* the template
+joined around those rows (strings are immutable), so the policy and the digest can use its rows
+without splitting, and its size without encoding it."""
 
 
 def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
@@ -349,15 +350,19 @@ def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
     global BUILT_MERGES
     before, after, separator = _merge_template(table)
     chunks = _chunks(rows)
-    previous = {(entry[1], entry[2]): entry[0] for entry in BUILT_MERGES.values()}
+    previous = {(entry[1], entry[2]): entry for entry in BUILT_MERGES.values()}
     statements = []
-    built: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+    built: dict[int, tuple[str, str, tuple[str, ...], int]] = {}
+    template_size = _utf8_size(before) + _utf8_size(after) - _utf8_size(separator)
     for number, chunk in enumerate(chunks, start=1):
         name = "upsert-rows" if len(chunks) == 1 else f"upsert-rows-{number}-of-{len(chunks)}"
-        sql = previous.get((table, chunk))
-        if sql is None:
+        entry = previous.get((table, chunk))
+        if entry is None:
             sql = _merge_text(before, chunk, separator, after)
-        built[id(sql)] = (sql, table, chunk)
+            size = template_size + len(chunk) * _utf8_size(separator) + sum(map(_utf8_size, chunk))
+            entry = (sql, table, chunk, size)
+        sql = entry[0]
+        built[id(sql)] = entry
         statements.append(
             Statement(Step.UPSERT_ROWS, name, sql, REVIEW_PARAMETERS, row_count=len(chunk))
         )

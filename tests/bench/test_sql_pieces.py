@@ -152,3 +152,25 @@ def test_a_merge_is_checked_the_same_by_identity_or_by_text(
 
     monkeypatch.setattr(policy, "check_whole_statement", refuse)
     assert policy.check_statement(merge, TABLE) == policy.check_statement(copy, TABLE) == []
+
+
+@pytest.mark.parametrize("budget", [4 * 1024 * 1024, 60_000])
+def test_a_built_merge_knows_its_utf8_size(
+    synth: Handoff, budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy's 16 MiB check reads a built MERGE's size from its record (rows and template),
+    which is exactly the length of its UTF-8 encoding, reused MERGEs included."""
+    monkeypatch.setattr(sqlgen, "MERGE_BYTE_BUDGET", budget)
+    emoji = synth.model_copy(
+        update={
+            "services": [
+                s.model_copy(update={"evidence": "é😀 " + s.evidence}) for s in synth.services
+            ]
+        }
+    )
+    for handoff in (synth, emoji, emoji):
+        merges = build_plan(handoff).statements_for(Step.UPSERT_ROWS)
+        assert len(merges) > 1 or budget > 60_000
+        for merge in merges:
+            size = sqlgen.BUILT_MERGES[id(merge.sql)][3]
+            assert size == len(merge.sql.encode("utf-8")) == policy._utf8_size(merge.sql)
