@@ -67,6 +67,7 @@ from datetime import datetime
 from functools import lru_cache
 from itertools import chain
 from operator import eq, itemgetter
+from typing import cast
 
 import sqlglot
 from sqlglot import TokenType, exp
@@ -285,6 +286,8 @@ def _rows_are_literals(rows: Sequence[str]) -> bool:
         column_type = SOURCE_TYPES[position]
         cells = set(map(itemgetter(position), cell_rows))
         new = cells.difference(_LITERAL_CELLS[column_type])
+        if column_type is ColumnType.STRING_ARRAY and _are_recorded_arrays(new):
+            continue
         if not all(_cell_is_literal(cell, column_type) for cell in new):
             return False
     if len(_LITERAL_ROWS) + len(originals) > 2 * ROW_CACHE_SIZE:
@@ -440,6 +443,34 @@ def _is_joined_items(cell: str, items: Sequence[str]) -> bool:
     if not _array_of_strings_parses(len(items)):
         return False
     return all(_cell_is_literal(item, ColumnType.STRING) for item in items)
+
+
+def _are_recorded_arrays(cells: set[str]) -> bool:
+    """Whether every cell is an array the renderer recorded and `_is_joined_items` holds for
+    it with its recorded items, checked together (and then remembered); False leaves the cells
+    to `_cell_is_literal` one by one."""
+    records = list(map(RENDERED_ARRAYS.get, cells))
+    if None in records:
+        return False
+    items = cast(list[list[str]], records)
+    if not all(map(eq, cells, map(_ARRAY_FORMAT, map(ARRAY_SEPARATOR.join, items)))):
+        return False
+    if not all(map(_array_of_strings_parses, set(map(len, items)))):
+        return False
+    known = _LITERAL_CELLS[ColumnType.STRING]
+    if not _are_string_literals(set(chain.from_iterable(items)).difference(known), known):
+        return False
+    arrays = _LITERAL_CELLS[ColumnType.STRING_ARRAY]
+    if len(arrays) + len(cells) > 4 * ROW_CACHE_SIZE:
+        arrays.clear()
+    arrays.update(cells)
+    return True
+
+
+_ARRAY_FORMAT = "{}".join(
+    part.replace("{", "{{").replace("}", "}}") for part in (ARRAY_OPEN, ARRAY_CLOSE)
+).format
+"""ARRAY( + the joined items + )."""
 
 
 @lru_cache(maxsize=256)

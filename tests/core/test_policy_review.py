@@ -161,3 +161,25 @@ def test_texts_made_after_their_merges_are_freed_get_the_whole_parse_verdict() -
         assert verdict == check_whole_statement(hostile, TABLE)
         refused += bool(verdict)
     assert refused == 30
+
+
+@pytest.mark.parametrize("swap", ["reversed", "hostile"])
+def test_array_records_are_hints_when_a_merge_is_checked(swap: str) -> None:
+    """A MERGE's arrays are checked together from the renderer's records; a record that does not
+    hold the cell's items, or holds items that are not string literals, sends the cells to the
+    one-by-one check, and the verdict stays the whole parse's."""
+    rows = [_row(number, text) for number, text in enumerate(HOSTILE)]
+    (statement,) = statements.upserts(TABLE, rows)
+    arrays = [cell for cell in statements.RENDERED_ARRAYS if cell in statement.sql]
+    assert arrays
+    saved = {cell: statements.RENDERED_ARRAYS[cell] for cell in arrays}
+    for cell in arrays:
+        items = saved[cell]
+        statements.RENDERED_ARRAYS[cell] = (
+            items[::-1] if swap == "reversed" else [f"(SELECT secret FROM {OTHER})"]
+        )
+    try:
+        assert check_statement(statement.sql, TABLE) == check_whole_statement(statement.sql, TABLE)
+        assert check_statement(statement.sql, TABLE) == []
+    finally:
+        statements.RENDERED_ARRAYS.update(saved)
