@@ -11,11 +11,9 @@ import asyncio
 import getpass
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.events import Outcome, RunFinished
-from core.executor import ApprovalMismatch, PlanRefused, open_run_session, run_plan
-from core.payloads import Approval
 from core.plan import Plan, build_plan
 from core.runbook import plan_summary
 from tui import exit_codes
@@ -28,6 +26,9 @@ from tui.commands._warehouse_args import (
     faults_from,
     guarded,
 )
+
+if TYPE_CHECKING:  # the client (httpx) and sqlglot load when the command runs, not with --help
+    from core.payloads import Approval
 
 OUTCOME_EXIT = {
     Outcome.SUCCEEDED: exit_codes.OK,
@@ -62,6 +63,8 @@ def _approve(plan: Plan, args: argparse.Namespace, warehouse: str) -> Approval:
         answer = input(question).strip().lower()
         if answer not in {"y", "yes"}:
             raise BadInput("not approved: nothing was written")
+    from core.payloads import Approval
+
     return Approval(approver, datetime.now(UTC), plan.digest)
 
 
@@ -90,6 +93,8 @@ def result_json(event: RunFinished) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.executor import ApprovalMismatch, PlanRefused, open_run_session, run_plan
+
     plan = build_plan(load_or_raise(args.file))
     if not plan.is_valid:
         raise BadInput("\n".join(f"{args.file}: {issue}" for issue in plan.issues()))

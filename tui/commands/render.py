@@ -8,7 +8,6 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.payloads import Approval, write_payloads
 from core.plan import build_plan
 from tui import exit_codes
 from tui.commands._shared import BadInput, load_or_raise
@@ -34,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.payloads import Approval, write_payloads
+
     plan = build_plan(load_or_raise(args.file))
     if not plan.is_valid:
         raise BadInput("\n".join(f"{args.file}: {issue}" for issue in plan.issues()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+from typing import TYPE_CHECKING
 
-from core.executor import ReportSummary, list_reports, open_run_session
 from core.impact_table import DEFAULT_TABLE
 from tui import exit_codes
 from tui.commands._render import table
@@ -17,6 +17,9 @@ from tui.commands._warehouse_args import (
     faults_from,
     guarded,
 )
+
+if TYPE_CHECKING:  # the client (httpx) and sqlglot load when the command runs, not with --help
+    from core.executor import ReportSummary
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,6 +38,8 @@ def _verified(summary: ReportSummary) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.executor import list_reports, open_run_session
+
     table_option(args.table)
     connection = connection_from(args)
     faults = faults_from(args)

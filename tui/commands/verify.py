@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from core.executor import open_run_session, verify_report
 from core.impact_table import DEFAULT_TABLE
-from core.runs import approved_table
 from core.verification import Verification
 from tui import exit_codes
 from tui.commands._render import verification_table
@@ -53,6 +51,9 @@ def verification_json(verification: Verification) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.executor import open_run_session, verify_report
+    from core.runs import approved_table
+
     if args.table is not None:
         table_option(args.table)
     table = args.table or approved_table(args.report_id) or DEFAULT_TABLE
