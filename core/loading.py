@@ -125,9 +125,7 @@ def _decoded(text: str, source: str) -> Any:
     """The JSON document in `text` (duplicate keys and huge numbers refused)."""
     try:
         with _collector_paused():
-            document = json.loads(
-                text, object_pairs_hook=_reject_duplicate_keys, parse_int=_bounded_int
-            )
+            document = json.loads(text, object_pairs_hook=_ObjectReader(), parse_int=_bounded_int)
     except json.JSONDecodeError as error:
         what = error.msg.removesuffix(" at")  # "Unterminated string starting at" + " at line"
         message = f"invalid JSON: {what} at line {error.lineno} column {error.colno}"
@@ -253,7 +251,26 @@ def _validated_items(
         except ValidationError as error:
             problems.extend(problems_from(error, location, index_offset=start))
         start = end
+    _share_fields_sets(items)
     return items
+
+
+def _share_fields_sets(items: list[BaseModel]) -> None:
+    """Give items that set the same fields one shared set of their names.
+
+    pydantic keeps a set of the fields given (`model_fields_set`) in every instance, its own
+    even when equal: 200 to 700 bytes a service, node or edge, ~19 MB at 10,000 services. The
+    models are frozen, and pydantic copies the set whenever it copies a model
+    (`model_copy(update=...)` adds to the copy), so sharing it changes nothing else."""
+    shared: list[set[str]] = []
+    for item in items:
+        fields = item.__pydantic_fields_set__
+        for known in shared:
+            if known == fields:
+                object.__setattr__(item, "__pydantic_fields_set__", known)
+                break
+        else:
+            shared.append(fields)
 
 
 _FIELDS_PER_ITEM = 16
@@ -330,15 +347,45 @@ def _shown(text: str, limit: int = 60) -> str:
     return repr(text)
 
 
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return result
+class _ObjectReader:
+    """Builds each JSON object: refuses duplicate keys, and makes equal short string values one
+    object. json.loads gives every occurrence of a value its own string, and the models keep
+    them: a report's team names, namespaces, node ids and monitor names repeat thousands of
+    times (at 10,000 services a third of the strings' memory)."""
+
+    def __init__(self) -> None:
+        self._strings = _Strings()
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise _DuplicateKey(key)
+                seen.add(key)
+        strings = self._strings
+        for key, value in pairs:
+            if type(value) is str:
+                if len(value) <= _SHARED_LENGTH:
+                    result[key] = strings[value]
+            elif type(value) is list:
+                for index, item in enumerate(value):
+                    if type(item) is str and len(item) <= _SHARED_LENGTH:
+                        value[index] = strings[item]
+        return result
+
+
+class _Strings(dict[str, str]):
+    """Each string value seen, by itself: `strings[text]` is the first string equal to it."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = text
+        return text
+
+
+_SHARED_LENGTH = 128
+"""Longest string value made one object with its equals (longer text rarely repeats)."""
 
 
 def _depth(value: Any) -> int:
