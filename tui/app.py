@@ -14,7 +14,7 @@ from core.handoff import Handoff
 from tui.commands_palette import ReviewCommands
 from tui.context import AppContext
 from tui.keymap import bindings, check_keymap
-from tui.screens.main import MainScreen
+from tui.screens.main import MainScreen, freeze_long_lived
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -39,6 +39,7 @@ class ImpactReviewApp(App[None]):
         context: AppContext | None = None,
         config: UserConfig | None = None,
     ) -> None:
+        freeze_long_lived(handoff)
         super().__init__()
         self.handoff = handoff
         self.source = source
