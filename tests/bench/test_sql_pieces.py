@@ -11,7 +11,7 @@ import sqlglot
 from sqlglot import exp
 
 from core.handoff import Handoff
-from core.impact_table import COLUMNS, CONTENT_COLUMNS, CellValue, ColumnType
+from core.impact_table import COLUMNS, CONTENT_COLUMNS, CellValue, ColumnType, ImpactRow
 from core.loading import load_handoff
 from core.plan import build_plan
 from core.sqlgen import policy
@@ -174,3 +174,24 @@ def test_a_built_merge_knows_its_utf8_size(
         for merge in merges:
             size = sqlgen.BUILT_MERGES[id(merge.sql)][3]
             assert size == len(merge.sql.encode("utf-8")) == policy._utf8_size(merge.sql)
+
+
+def test_rows_rendered_together_match_sqlglot_with_nulls_and_repeats(synth: Handoff) -> None:
+    """Rows rendered in one go (`row_texts`), with NULL cells, repeated rows and values already
+    rendered by an earlier call, are each exactly sqlglot's tuple."""
+    rows = list(build_plan(synth).rows[:20])
+    nulls = [
+        ImpactRow(
+            tuple(
+                value if name in ("report_id", "service_name") else None
+                for name, value in zip(CONTENT_COLUMNS, row.values, strict=True)
+            )
+        )
+        for row in rows[:5]
+    ]
+    sqlgen.clear_caches()
+    sqlgen.row_texts(rows[10:])
+    batch = [*rows, *nulls, rows[3], nulls[0]]
+    for row, text in zip(batch, sqlgen.row_texts(batch), strict=True):
+        assert text == tuple_the_slow_way(row.values, row.content_hash)
+        assert text == sqlgen.row_sql(row)
