@@ -57,8 +57,8 @@ if TYPE_CHECKING:
     from tui.widgets.run_panel import RunPanel
 
 SMALL_REPORT_LIMIT = 300
-"""Up to this many services the saved draft is looked for as the screen mounts (hashing the
-handoff takes a moment); above it, after the first validation, in a thread."""
+"""Up to this many services the saved draft is looked for right after the first frame (hashing
+the handoff takes a moment); above it, after the first validation, in a thread."""
 
 RISK_ORDER = {level: rank for rank, level in enumerate(RiskLevel)}
 
@@ -182,8 +182,10 @@ class MainScreen(Screen[None]):
             self.query_one(ServiceDetail).show(self.review, first)
         self._status()
         if len(self.review.handoff.services) <= SMALL_REPORT_LIMIT:
-            # A small report hashes in a moment: its draft is offered from the first frame.
-            self._offer_saved_draft()
+            # A small report hashes in a moment: its draft is offered right after the first
+            # frame (not in it: the first hash and read take a few milliseconds).
+            self.draft_looked_for = True
+            self.call_after_refresh(self._offer_saved_draft)
 
     def _apply_breakpoints(self, size: Size) -> bool:
         """Set this screen's breakpoint classes for `size` as Textual does on a Resize;
