@@ -271,6 +271,7 @@ class Engine:
                 cursor.execute("BEGIN TRANSACTION")
             for step in plan.before:
                 _execute(cursor, step, values)
+            _release_bulk_columns(plan, values)
             if plan.merge_check is not None:
                 _execute(cursor, plan.merge_check, values)
                 if cursor.fetchone() is not None:
@@ -468,6 +469,18 @@ def _execute(cursor: duckdb.DuckDBPyConnection, step: Step, values: Mapping[str,
         cursor.execute(step.sql, {name: values[name] for name in step.parameters})
     else:
         cursor.execute(step.sql)
+
+
+def _release_bulk_columns(plan: Plan, values: dict[str, object]) -> None:
+    """Empty the scanned VALUES list's columns once they are staged in DuckDB: the rest of the
+    MERGE reads the staged table, and the columns are a Python object per cell (~13 MB for a
+    MERGE of 3,000 rows), held otherwise until the statement ends. Columns a later step binds
+    are kept."""
+    later = [step for step in (plan.merge_check, plan.main) if step is not None]
+    for name, column in plan.bulk_parameters.items():
+        if not any(name in step.parameters for step in later):
+            values.pop(name, None)
+            column.clear()
 
 
 def _rollback(cursor: duckdb.DuckDBPyConnection, in_transaction: bool) -> None:
