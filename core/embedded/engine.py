@@ -269,8 +269,7 @@ class Engine:
             self._check_parameters(cursor, plan, given)
             if in_transaction:
                 cursor.execute("BEGIN TRANSACTION")
-            for step in plan.before:
-                _execute(cursor, step, values)
+            _run_before(cursor, plan, values)
             _release_bulk_columns(plan, values)
             if plan.merge_check is not None:
                 _execute(cursor, plan.merge_check, values)
@@ -469,6 +468,30 @@ def _execute(cursor: duckdb.DuckDBPyConnection, step: Step, values: Mapping[str,
         cursor.execute(step.sql, {name: values[name] for name in step.parameters})
     else:
         cursor.execute(step.sql)
+
+
+def _run_before(
+    cursor: duckdb.DuckDBPyConnection, plan: Plan, values: Mapping[str, object]
+) -> None:
+    """Run the plan's `before` steps; a MERGE source staged from scanned columns is staged
+    STAGE_ROWS rows at a time. DuckDB turns a list parameter into one value object per cell and
+    casts it whole before unnesting it: bound all at once, a 3,000-row MERGE's columns took
+    ~25 MB of native memory for a 7 MB table; the staged rows are the same, in the same order."""
+    rest = plan.stage_rest
+    if rest is None:
+        for step in plan.before:
+            _execute(cursor, step, values)
+        return
+    (stage,) = plan.before
+    columns = plan.bulk_parameters
+    rows = max(len(column) for column in columns.values())
+    for start in range(0, max(rows, 1), STAGE_ROWS):
+        part = {name: column[start : start + STAGE_ROWS] for name, column in columns.items()}
+        _execute(cursor, stage if start == 0 else rest, {**values, **part})
+
+
+STAGE_ROWS = 512
+"""Rows of a scanned VALUES list bound to DuckDB at a time when staging a MERGE source."""
 
 
 def _release_bulk_columns(plan: Plan, values: dict[str, object]) -> None:

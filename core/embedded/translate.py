@@ -130,6 +130,9 @@ class Plan:
     if_exists: bool = False
     bulk_parameters: Mapping[str, list[Any]] = field(default_factory=dict)
     """Parameters holding the columns of a scanned VALUES list (bound as DuckDB lists)."""
+    stage_rest: Step | None = None
+    """When `before` stages a MERGE source from `bulk_parameters`: the same rows appended to the
+    staged table, so the engine can stage the columns a slice of rows at a time."""
 
 
 _SIMPLE_NAME = re.compile(r"^[a-z0-9_]+$")
@@ -342,13 +345,13 @@ class _Planner:
         _guard_division(nodes)
         self._bind_parameters(nodes)
         before: tuple[Step, ...] = ()
-        merge_check = None
+        merge_check = stage_rest = None
         if kind is Kind.INSERT and tree.args.get("overwrite"):
             target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
             before = (self._step(exp.Delete(this=target.copy())),)
             tree.set("overwrite", False)
         if isinstance(tree, exp.Merge):
-            before, merge_check = self._stage_merge_source(tree)
+            before, merge_check, stage_rest = self._stage_merge_source(tree)
             tree.set("returning", exp.Returning(expressions=[exp.column("merge_action")]))
         return Plan(
             kind,
@@ -359,6 +362,7 @@ class _Planner:
             parameter_types=dict(self.parameter_types),
             tables=dict(self.tables),
             bulk_parameters=self.bulk_parameters,
+            stage_rest=stage_rest,
         )
 
     def _kind(self, tree: exp.Expression) -> Kind:
@@ -502,7 +506,9 @@ class _Planner:
 
     # -- MERGE ---------------------------------------------------------------------------------
 
-    def _stage_merge_source(self, merge: exp.Merge) -> tuple[tuple[Step, ...], Step | None]:
+    def _stage_merge_source(
+        self, merge: exp.Merge
+    ) -> tuple[tuple[Step, ...], Step | None, Step | None]:
         """Materialize the MERGE source once, in a temporary table, so the duplicate check and
         the MERGE itself read it without evaluating (or generating) it twice.
 
@@ -516,10 +522,13 @@ class _Planner:
             for when in whens.expressions
         )
         if not modifies or not isinstance(target, exp.Table) or source is None or on is None:
-            return (), None
+            return (), None, None
         source_name = source.alias_or_name
         staged = self._step(exp.select("*").from_(source, copy=False))
         stage = Step(f"CREATE TEMP TABLE {_MERGE_SOURCE} AS {staged.sql}", staged.parameters)
+        rest = None
+        if self.bulk_parameters:
+            rest = Step(f"INSERT INTO temp.main.{_MERGE_SOURCE} {staged.sql}", staged.parameters)
         replacement = exp.Table(
             this=exp.to_identifier(_MERGE_SOURCE),
             db=exp.to_identifier("main"),
@@ -536,7 +545,7 @@ class _Planner:
             .having("COUNT(*) > 1", copy=False)
             .limit(1, copy=False)
         )
-        return (stage,), self._step(check)
+        return (stage,), self._step(check), rest
 
 
 _MERGE_SOURCE = "merge_source"
