@@ -28,6 +28,7 @@ import duckdb
 
 from core.embedded.engine import Cancelled, Engine
 from core.embedded.faults import FaultProfile
+from core.embedded.heap import release_free_heap
 from core.embedded.results import ResultSet
 from core.embedded.sql_errors import StatementError
 from core.embedded.translate import Parameter
@@ -245,6 +246,7 @@ class StatementStore:
             self._run_submission(statement, statement.submission)
         finally:
             statement.release_text()
+            release_free_heap()
 
     def _run_submission(self, statement: Statement, submission: Submission) -> None:
         cancelled = statement.cancel_requested

@@ -1,0 +1,19 @@
+"""Giving the C heap's free pages back: safe to call at any time, from any thread, on any
+platform (a no-op where the C library has no `malloc_trim`)."""
+
+from __future__ import annotations
+
+import threading
+
+from core.embedded.heap import release_free_heap
+
+
+def test_releasing_the_free_heap_is_safe_from_several_threads_at_once() -> None:
+    garbage = [bytearray(1 << 20) for _ in range(8)]
+    del garbage
+    threads = [threading.Thread(target=release_free_heap) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    release_free_heap()
