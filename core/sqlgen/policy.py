@@ -84,6 +84,7 @@ from core.sqlgen.statements import (
     ARRAY_OPEN,
     ARRAY_SEPARATOR,
     DIALECT,
+    KEPT_CELL_LENGTH,
     QUOTE_END,
     QUOTE_START,
     RENDERED_ARRAYS,
@@ -91,6 +92,7 @@ from core.sqlgen.statements import (
     ROW_CACHE_SIZE,
     SOURCE_TYPES,
     STRING_CELLS,
+    RowCells,
     _merge_template,
     cell_sql,
     table_expression,
@@ -273,7 +275,10 @@ def _rows_are_literals(rows: Sequence[str]) -> bool:
     records = list(map(RENDERED_ROWS.get, unknown))
     if None in records:
         return False
-    originals, cell_rows = zip(*records, strict=True)
+    originals, recorded, whole = zip(*records, strict=True)
+    cell_rows: Sequence[Sequence[str]] = recorded
+    if not all(whole):
+        cell_rows = list(map(_cells_of, originals, recorded))
     if set(map(len, cell_rows)) != {len(SOURCE_TYPES)}:
         return False
     if not all(map(eq, unknown, map(_ROW_FORMAT, map(_CELL_SEPARATOR.join, cell_rows)))):
@@ -294,6 +299,21 @@ def _rows_are_literals(rows: Sequence[str]) -> bool:
         _LITERAL_ROWS.clear()
     _LITERAL_ROWS.update(originals)  # the renderer's objects (equal to the rows), not copies
     return True
+
+
+def _cells_of(row: str, recorded: RowCells) -> Sequence[str]:
+    """A row's cells from the renderer's record: a cell it did not keep is the row text's slice
+    of the recorded length at that place (only a hint: the caller checks the row is exactly
+    its cells joined)."""
+    if int not in map(type, recorded):
+        return cast(tuple[str, ...], recorded)
+    cells = []
+    start = _ROW_FORMAT("").index(")")  # after "("
+    for cell in recorded:
+        length = cell if isinstance(cell, int) else len(cell)
+        cells.append(row[start : start + length] if isinstance(cell, int) else cell)
+        start += length + len(_CELL_SEPARATOR)
+    return cells
 
 
 _ROW_FORMAT = "({})".format
@@ -327,8 +347,16 @@ def _are_string_literals(cells: Iterable[str], known: set[str]) -> bool:
             return False
     if len(known) + len(found) > 4 * ROW_CACHE_SIZE:
         known.clear()
-    known.update(found)
+    known.update(cell for cell in found if _worth_remembering(cell))
     return True
+
+
+def _worth_remembering(cell: str) -> bool:
+    """Whether to remember a string cell as a literal: not a long one (`KEPT_CELL_LENGTH`),
+    which may be a row's slice (holding it would hold its text twice) and is seldom seen again:
+    a row known to be literal is not looked at again, and a long cell that repeats is checked
+    once per set of rows."""
+    return len(cell) <= KEPT_CELL_LENGTH
 
 
 _LITERAL_CELLS: dict[ColumnType, set[str]] = {kind: set() for kind in ColumnType}
@@ -346,6 +374,8 @@ def _cell_is_literal(cell: str, column_type: ColumnType) -> bool:
         return True
     if not _check_cell(cell, column_type):
         return False
+    if column_type is ColumnType.STRING and not _worth_remembering(cell):
+        return True
     if len(known) >= 4 * ROW_CACHE_SIZE:
         known.clear()
     known.add(cell)

@@ -16,6 +16,7 @@ validated piece ends and the next begins.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -130,9 +131,18 @@ SOURCE_TYPES = (*(_COLUMN_BY_NAME[name].type for name in CONTENT_COLUMNS), Colum
 ROW_CACHE_SIZE = 65_536
 CELL_CACHE_SIZE = 262_144
 
-RENDERED_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {}
-"""Row text -> (that same text object, the cell texts it was joined from); written only by
-`row_texts`. Handing back the original object lets the policy remember rows without copies."""
+RowCells = tuple[str | int, ...]
+"""The cells a row was joined from: each cell's text, or the length of a cell not kept
+(`KEPT_CELL_LENGTH`), which is the row text's slice at that place."""
+RENDERED_ROWS: dict[str, tuple[str, RowCells, bool]] = {}
+"""Row text -> (that same text object, the cells it was joined from, whether every cell is
+there as text); written only by `row_texts`. Handing back the original object lets the policy
+remember rows without copies."""
+KEPT_CELL_LENGTH = 128
+"""Longest string cell kept once rendered whatever it is; a longer one is kept only if it
+repeats in the rows rendered together (a report-level text such as the investigation). A long
+text seen once (e.g. a service's evidence) lives only inside its row's text: holding its cell
+too would hold those characters twice (~12 MB at 10,000 services)."""
 RENDERED_ARRAYS: dict[str, list[str]] = {}
 """Cell text of a non-empty array -> the item cells it was joined from; written only by
 `cell_sql`, read by the policy as a hint (it checks the text)."""
@@ -179,6 +189,8 @@ def cell_sql(value: CellValue, column_type: ColumnType) -> str:
         RENDERED_ARRAYS[text] = items
     else:
         text = _generator().generate(literal(value, column_type), copy=False)
+    if column_type is ColumnType.STRING and len(text) > KEPT_CELL_LENGTH:
+        return text
     if len(cache) >= CELL_CACHE_SIZE:
         cache.clear()
     cache[value] = text
@@ -214,30 +226,43 @@ def row_texts(rows: Sequence[ImpactRow]) -> list[str]:
     if missing:
         new_rows = [rows[index] for index in missing]
         columns = [*zip(*(row.values for row in new_rows), strict=True), content_hashes(new_rows)]
-        cells = [
+        rendered = [
             _rendered_column(column, column_type)
             for column, column_type in zip(columns, SOURCE_TYPES, strict=True)
         ]
-        cell_rows = list(zip(*cells, strict=True))
+        cell_rows = list(zip(*(cells for cells, _ in rendered), strict=True))
         new_texts = list(map(_ROW_FORMAT, map(CELL_SEPARATOR.join, cell_rows)))
+        whole = all(recorded is cells for cells, recorded in rendered)
+        if not whole:
+            cell_rows = list(zip(*(recorded for _, recorded in rendered), strict=True))
         if len(RENDERED_ROWS) + len(new_texts) > 2 * ROW_CACHE_SIZE:
             RENDERED_ROWS.clear()
             _ROW_TEXTS.clear()
             row_sql.cache_clear()
-        RENDERED_ROWS.update(zip(new_texts, zip(new_texts, cell_rows, strict=True), strict=True))
+        wholes = list(map(_is_whole, cell_rows)) if not whole else [True] * len(cell_rows)
+        records = zip(new_texts, cell_rows, wholes, strict=True)
+        RENDERED_ROWS.update(zip(new_texts, records, strict=True))
         _ROW_TEXTS.update(zip(new_rows, new_texts, strict=True))
         for index, text in zip(missing, new_texts, strict=True):
             texts[index] = text
     return cast(list[str], texts)
 
 
-def _rendered_column(values: Sequence[CellValue], column_type: ColumnType) -> list[str]:
-    """`cell_sql` of each value of one column (a rendered cell is never empty); the new strings
-    of a string column are written together (`inside_literals`)."""
+def _is_whole(cells: RowCells) -> bool:
+    return int not in map(type, cells)
+
+
+def _rendered_column(
+    values: Sequence[CellValue], column_type: ColumnType
+) -> tuple[list[str], Sequence[str | int]]:
+    """`cell_sql` of each value of one column (a rendered cell is never empty), and what to
+    record of each: the cell, or the length of a cell not kept (`KEPT_CELL_LENGTH`; the very
+    list of cells when every cell is kept). The new strings of a string column are written
+    together (`inside_literals`)."""
     cache = _CELL_TEXTS[column_type]
     cells = list(map(cache.get, values))
     if None not in cells:
-        return cast(list[str], cells)
+        return cast(list[str], cells), cast(list[str], cells)
     new = set(values).difference(cache)
     rendered: dict[CellValue, str] = {}
     if column_type is ColumnType.STRING:
@@ -245,13 +270,24 @@ def _rendered_column(values: Sequence[CellValue], column_type: ColumnType) -> li
         rendered.update(zip(strings, map(_quoted, inside_literals(strings)), strict=True))
     for value in new.difference(rendered):
         rendered[value] = cell_sql(value, column_type)
-    if len(cache) + len(rendered) > CELL_CACHE_SIZE:
+    long = [value for value, text in rendered.items() if len(text) > KEPT_CELL_LENGTH]
+    unkept: set[CellValue] = set()
+    if long and column_type is ColumnType.STRING:
+        counts = Counter(values)
+        unkept = {value for value in long if counts[value] == 1}
+    if len(cache) + len(rendered) - len(unkept) > CELL_CACHE_SIZE:
         cache.clear()
-    cache.update(rendered)
-    return [
+    cache.update(rendered if not unkept else {v: t for v, t in rendered.items() if v not in unkept})
+    texts = [
         cell if cell is not None else rendered[value]
         for value, cell in zip(values, cells, strict=True)
     ]
+    if not unkept:
+        return texts, texts
+    recorded = [
+        len(text) if value in unkept else text for value, text in zip(values, texts, strict=True)
+    ]
+    return texts, recorded
 
 
 _quoted = "{}".join(

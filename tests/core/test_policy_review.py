@@ -183,3 +183,44 @@ def test_array_records_are_hints_when_a_merge_is_checked(swap: str) -> None:
         assert check_statement(statement.sql, TABLE) == []
     finally:
         statements.RENDERED_ARRAYS.update(saved)
+
+
+def _long(number: int, text: str) -> str:
+    """A text of this row only, longer than the cells the renderer keeps."""
+    return f"{number} {text} " * (statements.KEPT_CELL_LENGTH // (len(text) + 4) + 2)
+
+
+def test_long_unique_cells_are_not_kept_and_their_rows_still_pass_piece_by_piece() -> None:
+    rows = [_row(number, _long(number, text)) for number, text in enumerate(HOSTILE)]
+    (statement,) = statements.upserts(TABLE, rows)
+    kept = statements.STRING_CELLS
+    assert not any(_long(number, text) in kept for number, text in enumerate(HOSTILE))
+    records = [statements.RENDERED_ROWS[statements.row_sql(row)] for row in rows]
+    assert all(not whole and int in map(type, cells) for _, cells, whole in records)
+    for sql in (statement.sql, _copy(statement.sql)):
+        assert policy._check_merge_by_pieces(sql, TABLE) == []
+        assert check_statement(sql, TABLE) == check_whole_statement(sql, TABLE) == []
+    for cells, row in zip(_literal_rows(statement.sql), rows, strict=True):
+        by_name = dict(zip((*CONTENT_COLUMNS, "content_hash"), cells, strict=True))
+        assert by_name["service_name"] == exp.Literal.string(row.service_name)
+
+
+@pytest.mark.parametrize("shift", [-1, 1, 3])
+def test_a_recorded_cell_length_is_a_hint_when_a_merge_is_checked(shift: int) -> None:
+    """A row's record gives a cell not kept by its length; a wrong length splits the row
+    elsewhere, and the verdict stays the whole parse's."""
+    rows = [_row(number, _long(number, text)) for number, text in enumerate(HOSTILE[:6])]
+    (statement,) = statements.upserts(TABLE, rows)
+    saved = dict(statements.RENDERED_ROWS)
+    for text, (original, cells, whole) in saved.items():
+        lengths = [cell for cell in cells if isinstance(cell, int)]
+        assert lengths
+        at = cells.index(lengths[0])
+        moved = (*cells[:at], lengths[0] + shift, *cells[at + 1 :])
+        statements.RENDERED_ROWS[text] = (original, moved, whole)
+    try:
+        assert policy._check_merge_by_pieces(statement.sql, TABLE) is None
+        assert check_statement(statement.sql, TABLE) == check_whole_statement(statement.sql, TABLE)
+        assert check_statement(statement.sql, TABLE) == []
+    finally:
+        statements.RENDERED_ROWS.update(saved)
