@@ -17,6 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from core import impact_table, row_fingerprint
@@ -27,7 +28,7 @@ from core.steps import VERIFY_DETAIL_STATEMENT, VERIFY_STATEMENT, Step
 if TYPE_CHECKING:  # core.sqlgen loads sqlglot: imported where a plan is built or checked, so
     # the review app shows its tree before sqlglot is loaded
     from core.sqlgen.policy import PolicyIssue
-    from core.sqlgen.statements import Statement
+    from core.sqlgen.statements import ParameterSlot, Statement
 
 
 @dataclass(frozen=True)
@@ -137,51 +138,128 @@ def statements_digest(statements: tuple[Statement, ...] | list[Statement]) -> st
     ...]}, ...]` written with `ensure_ascii=False` and separators `,` `:`. The JSON is fed to the
     hash piece by piece: a JSON string's escaping is character by character, so the encodings of
     the pieces of a text join to exactly the encoding of the text. A MERGE built by `upserts` is
-    fed as its template and the cached encoding of each row; other statements are encoded whole,
-    and reused by identity from the previous call."""
+    fed as its template and the encoding of each row; other statements are encoded whole, and
+    reused by identity from the previous call.
+
+    The hash state after each statement is remembered: the statements the previous call began
+    with, unchanged (the same texts, or MERGEs of the same rows), are not fed again. So after an
+    edit only the MERGE it touched and those after it are, and the encodings of the rows of the
+    first MERGEs (`UNCACHED_DIGEST_ROWS`) are made again when needed rather than held."""
     from core.sqlgen import statements as sqlgen
 
-    global _previous_sql_json
-    hasher = hashlib.sha256(b"[")
+    global _previous_sql_json, _previous_states
+    fed = [(statement, *_anchor(statement, sqlgen.BUILT_MERGES)) for statement in statements]
+    resumed = 0
+    for state, (statement, anchor, built) in zip(_previous_states, fed, strict=False):
+        if not _unchanged(state, statement, anchor, built):
+            break
+        resumed += 1
+    states = _previous_states[:resumed]
+    hasher = states[-1].hasher.copy() if states else hashlib.sha256(b"[")
+    rows_before = sum(len(built[2]) for _, _, built in fed[:resumed] if built is not None)
     remembered: dict[int, tuple[str, bytes]] = {}
-    for index, statement in enumerate(statements):
-        sql = statement.sql
+    for index, (statement, anchor, built) in enumerate(fed[resumed:], start=resumed):
         hasher.update(f'{"," if index else ""}{{"name":{_json(statement.name)},"sql":"'.encode())
-        built = sqlgen.BUILT_MERGES.get(id(sql))
-        if built is not None and built[0] is sql:
+        if built is not None:
             before, after, separator = sqlgen._merge_template(built[1])
             hasher.update(_json_text(before))
             joint = _json_text(separator)
             for number, row in enumerate(built[2]):
                 if number:
                     hasher.update(joint)
-                hasher.update(_json_text(row))
+                if rows_before + number < UNCACHED_DIGEST_ROWS:
+                    hasher.update(_json_text_uncached(row))
+                else:
+                    hasher.update(_json_text(row))
             hasher.update(_json_text(after))
+            rows_before += len(built[2])
         else:
-            previous = _previous_sql_json.get(id(sql))
-            if previous is not None and previous[0] is sql:
-                encoded = previous[1]
+            sql = statement.sql
+            known = _previous_sql_json.get(id(sql))
+            if known is not None and known[0] is sql:
+                encoded = known[1]
             else:
-                encoded = json.dumps(sql, ensure_ascii=False)[1:-1].encode("utf-8")
+                encoded = _json_text_uncached(sql)
             remembered[id(sql)] = (sql, encoded)
             hasher.update(encoded)
         parameters = [[slot.name, slot.type] for slot in statement.parameters]
         hasher.update(f'","parameters":{_json(parameters)}}}'.encode())
+        states.append(_DigestState(statement.name, statement.parameters, anchor, hasher.copy()))
     hasher.update(b"]")
     _previous_sql_json = remembered
+    _previous_states = states
     return hasher.hexdigest()
+
+
+_BuiltMerge = tuple[str, str, tuple[str, ...], int]
+"""An entry of `core.sqlgen.statements.BUILT_MERGES`: (SQL, table, row texts, UTF-8 size)."""
+
+
+def _anchor(
+    statement: Statement, built_merges: dict[int, _BuiltMerge]
+) -> tuple[object, _BuiltMerge | None]:
+    """What identifies the statement's SQL for `_DigestState.anchor`, and its `upserts` record
+    when it is a MERGE built there (this very text object)."""
+    sql = statement.sql
+    built = built_merges.get(id(sql))
+    if built is not None and built[0] is sql:
+        return (built[1], built[2]), built
+    return sql, None
+
+
+UNCACHED_DIGEST_ROWS = 5_000
+"""The first MERGE rows of a plan whose JSON encodings are made on each digest that needs them
+rather than cached (~7 MB less held at 10,000 services): an edit re-feeds only the MERGE it
+touched and those after it, so at most this many rows are encoded again (~40 ms)."""
+
+
+@dataclass(frozen=True)
+class _DigestState:
+    """What one statement was, and the hash state after feeding it."""
+
+    name: str
+    parameters: tuple[ParameterSlot, ...]
+    anchor: object
+    """The statement's SQL text, or for a MERGE built by `upserts` its (table, row texts): the
+    rows tuple is the very object `upserts` hands back while the rows are unchanged, and holding
+    it does not hold the joined text."""
+    hasher: hashlib._Hash
+
+
+def _unchanged(
+    state: _DigestState,
+    statement: Statement,
+    anchor: object,
+    built: _BuiltMerge | None,
+) -> bool:
+    """Whether `statement` feeds the hash exactly what the remembered one did."""
+    if state.name != statement.name or state.parameters != statement.parameters:
+        return False
+    if built is None:
+        return state.anchor is anchor
+    if not isinstance(state.anchor, tuple):
+        return False
+    table, rows = state.anchor
+    return table == built[1] and rows is built[2]
 
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _json_text_uncached(text: str) -> bytes:
+    """A text's JSON string encoding (`ensure_ascii=False`), without the quotes, as UTF-8."""
+    return encode_basestring(text)[1:-1].encode("utf-8")
+
+
 @lru_cache(maxsize=65_536)  # core.sqlgen.statements.ROW_CACHE_SIZE
 def _json_text(text: str) -> bytes:
-    """A text's JSON string encoding, without the quotes, as UTF-8 (cached: rows repeat)."""
-    return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")
+    """`_json_text_uncached`, cached: rows repeat."""
+    return _json_text_uncached(text)
 
 
+_previous_states: list[_DigestState] = []
+"""The statements of the previous digest, each with the hash state after it."""
 _previous_sql_json: dict[int, tuple[str, bytes]] = {}
 """id(SQL) -> (that SQL, its JSON encoding), from the previous digest (statements not built by
 `upserts`); holding the SQL keeps the id from being reused."""
@@ -256,8 +334,9 @@ def clear_caches() -> None:
     """Forget everything remembered between builds (benchmarks use it to measure cold work)."""
     from core.sqlgen import policy, verify_sql
 
-    global _previous_sql_json, _previous_verdicts, _previous_rows
+    global _previous_sql_json, _previous_verdicts, _previous_rows, _previous_states
     _previous_sql_json, _previous_verdicts, _previous_rows = {}, {}, (None, {}, {})
+    _previous_states = []
     _json_text.cache_clear()
     policy.clear_caches()
     impact_table.clear_caches()

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from core import plan as plan_module
 from core.handoff import Handoff, RiskLevel
 from core.impact_table import rows_for
 from core.loading import load_handoff
@@ -103,3 +104,39 @@ def test_an_edit_re_joins_only_the_chunk_it_touches(
     same = [old.sql is new.sql for old, new in merges]
     assert same[0] is False and all(same[1:])
     assert after.digest == reference_digest(after.statements)
+
+
+def test_digests_after_edits_in_any_merge_match_the_plain_json_formula(
+    synth: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest resumes from the hash state after the statements the previous call began with
+    and encodes the first rows again rather than holding them: whichever MERGE an edit touches,
+    it is the formula's."""
+    monkeypatch.setattr(sqlgen, "MERGE_ROW_LIMIT", 30)
+    monkeypatch.setattr(plan_module, "UNCACHED_DIGEST_ROWS", 45)
+    names = [row.service_name for row in build_plan(synth).rows]
+    review = Review(synth)
+    for name in [names[-1], names[0], names[40], names[40], names[70], names[10]]:
+        review = review.set_action(name, f"hold {name} ' \\ 🚀")
+        plan = build_plan(review.reviewed_handoff())
+        assert len(plan.statements_for(Step.UPSERT_ROWS)) == 4
+        assert plan.digest == reference_digest(plan.statements)
+        shuffled = [plan.statements[0], *plan.statements[:0:-1]]
+        assert statements_digest(shuffled) == reference_digest(shuffled)
+        assert statements_digest(plan.statements) == reference_digest(plan.statements)
+
+
+def test_an_edit_in_the_last_merge_feeds_only_what_follows_it(
+    synth: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlgen, "MERGE_ROW_LIMIT", 30)
+    before = build_plan(synth)
+    assert before.digest == reference_digest(before.statements)
+    kept = list(plan_module._previous_states)
+    edited = Review(synth).set_action(before.rows[-1].service_name, "hold").reviewed_handoff()
+    after = build_plan(edited)
+    assert after.digest == reference_digest(after.statements)
+    merges = len(after.statements_for(Step.UPSERT_ROWS))
+    now = plan_module._previous_states
+    assert all(old is new for old, new in zip(kept[:merges], now[:merges], strict=True))
+    assert all(old is not new for old, new in zip(kept[merges:], now[merges:], strict=True))
