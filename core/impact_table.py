@@ -225,7 +225,17 @@ def _canonical_jsons(rows: Sequence[tuple[CellValue, ...]]) -> list[str]:
         raise ValueError(f"expected {len(CONTENT_COLUMNS)} content values, got {min(wrong)}")
     templates = map(_JSON_TEMPLATES.__getitem__, map(_report_part, rows))
     columns = (map(_JSON_VALUES.__getitem__, map(itemgetter(i), rows)) for i in _ROW_POSITIONS)
-    return list(map(mod, templates, zip(*columns, strict=True)))
+    texts = list(map(mod, templates, zip(*columns, strict=True)))
+    if len(rows) >= _LARGE_BATCH:
+        _JSON_VALUES.clear()
+    return texts
+
+
+_LARGE_BATCH = 1_000
+"""Rows after which the remembered encodings are forgotten: most of a large batch's are of one
+row's values (its service name, dependencies, ...) and would only hold memory (~3.5 MB at
+10,000 services); the values that repeat are written again on the next batch's first sight, and
+an edit afterwards encodes one row."""
 
 
 _report_part = itemgetter(slice(0, len(_REPORT_COLUMNS)))

@@ -77,3 +77,24 @@ def test_rows_hashed_together_get_each_its_own_hash(
     impact_rows = [ImpactRow(row) for row in values]
     assert content_hashes(impact_rows) == expected
     assert [row.content_hash for row in impact_rows] == expected
+
+
+def test_a_large_batch_forgets_its_encodings_and_hashes_as_row_by_row() -> None:
+    from core import impact_table
+
+    demo = rows_for(load_handoff(DEMO))[0].values
+    report = CONTENT_COLUMNS.index("service_name")
+    batch = [
+        ImpactRow(demo[:report] + (f"svc-{n} ' \\ 😀 %s",) + demo[report + 1 :])
+        for n in range(impact_table._LARGE_BATCH)
+    ]
+    hashes = content_hashes(batch)
+    assert not impact_table._JSON_VALUES
+    expected = [
+        hashlib.sha256(
+            canonical_json(dict(zip(CONTENT_COLUMNS, row.values, strict=True))).encode()
+        ).hexdigest()
+        for row in batch[:50]
+    ]
+    assert hashes[:50] == expected
+    assert len(set(hashes)) == len(batch)
