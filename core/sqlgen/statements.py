@@ -11,7 +11,8 @@ bytes. The rows not rendered yet are rendered together, a column at a time (`row
 is `(` + the cells joined by `, ` + `)`, which is exactly how sqlglot renders a tuple of those
 literals without pretty printing (the tests compare both). Each rendered cell and row is also
 recorded for the policy (see `core.sqlgen.policy`), which uses the record only to know where one
-validated piece ends and the next begins.
+validated piece ends and the next begins. A long cell seen once (`KEPT_CELL_LENGTH`) is neither
+kept nor recorded as text: the record gives its length, and the row text holds its characters.
 """
 
 from __future__ import annotations
