@@ -198,7 +198,12 @@ class _Run:
         if statement.step in (Step.CREATE_TABLE, Step.UPSERT_ROWS):
             self.in_flight = (statement.name, None)
         try:
-            result = await self.session.client.execute(statement.sql, parameters, on_state=on_state)
+            result = await self.session.client.execute(
+                statement.sql,
+                parameters,
+                on_state=on_state,
+                read_only=statement.step is Step.VERIFY_ROWS,
+            )
         except WarehouseError as error:
             if not error.may_have_run:
                 self.in_flight = None
@@ -427,7 +432,7 @@ async def read_report_rows(report_id: str, table: str, session: Session) -> list
     without the approved rows there is no fingerprint to compare with)."""
     statement = select_report(table, report_id)
     _require_policy(statement.sql, table)
-    result = await session.client.execute(statement.sql)
+    result = await session.client.execute(statement.sql, read_only=True)
     return list(rows_as_dicts(result))
 
 

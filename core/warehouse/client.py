@@ -14,8 +14,9 @@ Retries are deliberately asymmetric, because the statements we send are writes:
   dropped, read timeout, 500/502/504) is never resent: `TransportFailure(may_have_run=True)`.
   Only failures that prove the request never left (could not connect, pool timeout, the OAuth
   token fetch failed) are retried.
-- Reads (polls, chunks, identity, warehouse) and cancels are idempotent, so they are retried on
-  transport errors and 502/504 as well.
+- Reads (polls, chunks, identity, warehouse), cancels and the submission of a statement the
+  caller declares read-only are idempotent, so they are retried on transport errors and 502/504
+  as well.
 
 `request_count` counts every HTTP request this client sent (attempts, polls, chunks, cancels;
 OAuth token requests are counted by the auth object instead), so benchmarks can assert that an
@@ -224,8 +225,13 @@ class StatementClient:
         parameters: Sequence[Parameter] = (),
         *,
         on_state: Callable[[StatementState], None] | None = None,
+        read_only: bool = False,
     ) -> StatementResult:
         """Run one statement to completion and return all of its rows.
+
+        `read_only=True` says the statement changes nothing (a verification SELECT): running it
+        twice is harmless, so its submission is retried like a read after a dropped connection
+        or a 502/504, where a write's is never resent.
 
         Raises `StatementFailed` (server message, error code, SQL state, statement id),
         `StatementCanceled`, `AuthError`, `TransportFailure`, `RetryBudgetExhausted` or
@@ -278,7 +284,7 @@ class StatementClient:
                 STATEMENTS_PATH,
                 operation,
                 json=body,
-                idempotent=False,
+                idempotent=read_only,
                 request_timeout=httpx.Timeout(30.0, connect=10.0, read=self.wait_timeout_s + 30.0),
             )
             payload = self._json_object(response, operation, may_have_run=True)
@@ -424,7 +430,7 @@ class StatementClient:
             )
             self.request_count += 1
             operation.tally.requests += 1
-            if not idempotent:
+            if method == "POST" and url == STATEMENTS_PATH:
                 operation.tally.attempts += 1
             try:
                 response = await self._http.send(request)

@@ -88,6 +88,32 @@ async def test_submission_answered_by_a_gateway_error_is_not_resent(status: int)
     assert "may have run" in caught.value.message
 
 
+@pytest.mark.parametrize("read_only", [True, False])
+async def test_a_read_only_submission_is_resent_after_a_dropped_answer(read_only: bool) -> None:
+    """Needs a connection dropped after the submission left, then a 502: a statement declared
+    read-only (verification) is resent until it answers; any other is never resent."""
+    script = iter(["drop", httpx.Response(502, text="bad gateway"), succeeded()])
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        step = next(script)
+        if step == "drop":
+            raise httpx.RemoteProtocolError("server disconnected", request=request)
+        return step if isinstance(step, httpx.Response) else httpx.Response(200, json=step)
+
+    client = await client_for(handler)
+    if read_only:
+        result = await client.execute("SELECT 1", read_only=True)
+        assert result.rows == [["1"]]
+        assert calls == 3 and result.attempts == 3
+    else:
+        with pytest.raises(TransportFailure) as caught:
+            await client.execute("SELECT 1")
+        assert calls == 1 and caught.value.may_have_run
+
+
 async def test_poll_survives_a_dropped_connection_and_a_gateway_error() -> None:
     """Needs transport errors and 502 on GET polls; reads are idempotent and are retried."""
     script = iter(
