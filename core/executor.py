@@ -31,6 +31,7 @@ from core.events import (
 )
 from core.payloads import WAIT_TIMEOUT_S, Approval, parameter_values, write_payloads
 from core.plan import Plan
+from core.row_fingerprint import approved_fingerprints
 from core.runs import (
     approved_rows,
     event_json,
@@ -153,6 +154,8 @@ class _Run:
         """(name, statement id if known) of a write that was sent and whose outcome is not
         known: not answered yet, or its answer lost. Recorded as `may_have_run`."""
         self.upserted = False
+        self.fingerprints: asyncio.Future[dict[str, str]] | None = None
+        """The approved rows' fingerprints, computed in a thread while the MERGEs run."""
         self._log = open(run_dir / "run.log", "a", encoding="utf-8")  # noqa: SIM115
         self._sink = sink
 
@@ -274,6 +277,9 @@ class _Run:
 
     async def upsert_rows(self) -> None:
         started = self.start_step(Step.UPSERT_ROWS)
+        self.fingerprints = asyncio.ensure_future(
+            asyncio.to_thread(approved_fingerprints, self.plan.rows)
+        )
         results = []
         affected = 0
         for statement in self.plan.statements_for(Step.UPSERT_ROWS):
@@ -298,7 +304,8 @@ class _Run:
         result = await self.statement(plan.verify_statement)
         results = [result]
         fingerprints = rows_as_dicts(result)
-        verification = verify_fingerprints(plan.report_id, fingerprints, plan.rows)
+        expected = await self.fingerprints if self.fingerprints is not None else None
+        verification = verify_fingerprints(plan.report_id, fingerprints, plan.rows, expected)
         if verification is None:
             self.log(
                 f"{plan.verify_statement.name}: the stored rows differ from the approved rows; "

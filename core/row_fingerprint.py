@@ -144,6 +144,12 @@ def row_fingerprint(row: ImpactRow) -> str:
     return fingerprint_of((*row.values, row.content_hash))
 
 
+def approved_fingerprints(rows: Sequence[ImpactRow]) -> dict[str, str]:
+    """Service name -> `row_fingerprint`, for every approved row (a run computes them while
+    its MERGEs are in the warehouse, so the verification has them when the answer comes)."""
+    return {row.service_name: row_fingerprint(row) for row in rows}
+
+
 def clear_caches() -> None:
     """Forget the remembered tokens (for cold benchmarks)."""
     for table in _TABLES.values():

@@ -247,13 +247,17 @@ def verify(
 
 
 def verify_fingerprints(
-    report_id: str, read_back: Sequence[ReadBackRow], approved: Sequence[ImpactRow]
+    report_id: str,
+    read_back: Sequence[ReadBackRow],
+    approved: Sequence[ImpactRow],
+    fingerprints: Mapping[str, str] | None = None,
 ) -> Verification | None:
     """The verdict from the verification query's rows (display columns, content hash and
     fingerprint), when every row read back is its approved row and none is missing or extra:
     the same verdict `verify` gives on the full read-back of such a table. None when anything
     differs (a value, a row too many or too few, a duplicate): only the full read-back can say
-    which field, so `verify` must judge it."""
+    which field, so `verify` must judge it. `fingerprints` are the approved rows' own
+    (`approved_fingerprints`), when computed beforehand."""
     if not approved or len(read_back) != len(approved):
         return None
     expected = {row.service_name: row for row in approved}
@@ -267,7 +271,11 @@ def verify_fingerprints(
                 return None
         if row.get("content_hash") != want.content_hash:
             return None
-        if row.get(FINGERPRINT_COLUMN) != row_fingerprint(want):
+        stored = row.get(FINGERPRINT_COLUMN)
+        if fingerprints is not None:
+            if stored != fingerprints.get(want.service_name):
+                return None
+        elif stored != row_fingerprint(want):
             return None
         checks.append(RowCheck(want.service_name, RowStatus.MATCH, shown=_shown(row)))
     checks.sort(key=lambda check: check.service_name)

@@ -11,7 +11,12 @@ from sqlglot import exp
 
 from core.executor import rows_as_dicts
 from core.impact_table import CONTENT_COLUMNS, CellValue, ColumnType, ImpactRow
-from core.row_fingerprint import FINGERPRINT_COLUMNS, FINGERPRINT_TYPES, fingerprint_of
+from core.row_fingerprint import (
+    FINGERPRINT_COLUMNS,
+    FINGERPRINT_TYPES,
+    approved_fingerprints,
+    fingerprint_of,
+)
 from core.row_fingerprint import row_fingerprint as python_fingerprint
 from core.sqlgen.literals import literal
 from core.sqlgen.statements import DIALECT, create_table, select_report, table_expression, upserts
@@ -95,6 +100,9 @@ async def test_the_warehouse_and_python_agree_on_hostile_rows(open_local: OpenSe
     by_fingerprint = verify_fingerprints(REPORT, read_back, ROWS)
     assert by_fingerprint is not None and by_fingerprint.ok
     assert by_fingerprint == verify(REPORT, rows_as_dicts(detail), ROWS)
+    precomputed = approved_fingerprints(ROWS)
+    assert precomputed == expected
+    assert verify_fingerprints(REPORT, read_back, ROWS, precomputed) == by_fingerprint
 
 
 def changed(value: CellValue, column_type: ColumnType) -> list[CellValue]:
@@ -139,6 +147,8 @@ async def test_a_change_in_any_one_column_changes_the_fingerprint(
             fingerprints = await session.client.execute(select_fingerprints(TABLE, str(now[0])).sql)
             read_back = rows_as_dicts(fingerprints)
             assert verify_fingerprints(str(now[0]), read_back, [original]) is None
+            precomputed = approved_fingerprints([original])
+            assert verify_fingerprints(str(now[0]), read_back, [original], precomputed) is None
             await session.client.execute(f"DELETE FROM {TABLE}")
             await write(session, [original])
 
