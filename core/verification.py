@@ -27,7 +27,7 @@ from core.impact_table import (
     canonical_timestamp,
     content_hash,
 )
-from core.row_fingerprint import row_fingerprint
+from core.row_fingerprint import approved_fingerprints, row_fingerprint
 
 DISPLAY_COLUMNS = ("report_id", "service_name", "owner_team", "risk_level", "recommended_action")
 """The columns of the original write-up's verification table."""
@@ -260,6 +260,8 @@ def verify_fingerprints(
     (`approved_fingerprints`), when computed beforehand."""
     if not approved or len(read_back) != len(approved):
         return None
+    if fingerprints is None:
+        fingerprints = approved_fingerprints(approved)
     expected = {row.service_name: row for row in approved}
     checks = []
     for row in read_back:
@@ -271,11 +273,7 @@ def verify_fingerprints(
                 return None
         if row.get("content_hash") != want.content_hash:
             return None
-        stored = row.get(FINGERPRINT_COLUMN)
-        if fingerprints is not None:
-            if stored != fingerprints.get(want.service_name):
-                return None
-        elif stored != row_fingerprint(want):
+        if row.get(FINGERPRINT_COLUMN) != fingerprints.get(want.service_name):
             return None
         checks.append(RowCheck(want.service_name, RowStatus.MATCH, shown=_shown(row)))
     checks.sort(key=lambda check: check.service_name)

@@ -418,11 +418,12 @@ class StatementClient:
         """Send with the retry policy of the module doc; returns a 2xx response or raises."""
         deadline = self._clock() + self.retry_budget_s
         transport_backoff = self.poll_min_s
+        content = None if json is None else _json_body(json)  # encoded once, for every retry
         while True:
             request = self._http.build_request(
                 method,
                 url,
-                content=None if json is None else _json_body(json),
+                content=content,
                 headers=None if json is None else _JSON_HEADERS,
                 timeout=request_timeout
                 if request_timeout is not None
