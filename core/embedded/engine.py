@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from core.embedded import wire_types
+from core.embedded.heap import map_large_blocks
 from core.embedded.results import DEFAULT_CHUNK_BYTES, ResultBuilder, ResultSet, Row
 from core.embedded.sql_errors import StatementError, from_duckdb, quote_name
 from core.embedded.translate import (
@@ -71,6 +72,7 @@ class Engine:
     """Owns the DuckDB hub and runs plans; every method is safe to call from any thread."""
 
     def __init__(self, catalogs_dir: Path, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+        map_large_blocks()  # statements bring multi-megabyte texts: give them back when freed
         catalogs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         spill = catalogs_dir / ".spill"
         spill.mkdir(mode=0o700, exist_ok=True)
