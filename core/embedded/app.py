@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from core.embedded.auth import Credentials, Principal, basic_credentials
 from core.embedded.errors import ApiError, AuthError
 from core.embedded.faults import FaultProfile, RequestFaults
+from core.embedded.sql_text import SqlText
 from core.embedded.statements import State, StatementStore, Submission, WarehouseStartup
 from core.embedded.translate import Parameter
 
@@ -191,7 +192,7 @@ class _Api:
             raise ApiError(
                 503, "TEMPORARILY_UNAVAILABLE", "The warehouse is shutting down."
             ) from None
-        if self.context.faults.loses_response(submission.statement):
+        if self.context.faults.loses_response(submission.statement.value()):
             store.start(statement)
             await store.wait(statement, _LOST_RESPONSE_WAIT_S)
             return _DroppedResponse()
@@ -209,7 +210,7 @@ class _Api:
         warehouse_id = body.get("warehouse_id")
         if not isinstance(warehouse_id, str) or not warehouse_id:
             raise ApiError.missing_field("warehouse_id")
-        statement = body.get("statement")
+        statement = body.pop("statement", None)  # the submission alone holds it (see SqlText)
         if statement is None:
             raise ApiError.missing_field("statement")
         if not isinstance(statement, str):
@@ -236,7 +237,7 @@ class _Api:
         row_limit = _limit(body.get("row_limit"), "row_limit", 0, MAX_ROW_LIMIT)
         byte_limit = _limit(body.get("byte_limit"), "byte_limit", 1, MAX_BYTE_LIMIT)
         submission = Submission(
-            statement=statement,
+            statement=SqlText(statement),
             catalog=_optional_text(body.get("catalog"), "catalog"),
             schema=_optional_text(body.get("schema"), "schema"),
             parameters=_parameters(body.get("parameters")),

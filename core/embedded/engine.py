@@ -24,6 +24,7 @@ from core.embedded import wire_types
 from core.embedded.heap import map_large_blocks
 from core.embedded.results import DEFAULT_CHUNK_BYTES, ResultBuilder, ResultSet, Row
 from core.embedded.sql_errors import StatementError, from_duckdb, quote_name
+from core.embedded.sql_text import SqlText
 from core.embedded.translate import (
     DEFAULT_CATALOG,
     DEFAULT_SCHEMA,
@@ -162,7 +163,7 @@ class Engine:
 
     def run_statement(
         self,
-        statement: str,
+        statement: str | SqlText,
         *,
         catalog: str | None = None,
         schema: str | None = None,
@@ -178,15 +179,20 @@ class Engine:
         A MERGE whose VALUES list was scanned (see `core.embedded.bulk_values`) and failed is
         run again without scanning, unless its failure is one both paths word alike: DuckDB
         words some errors after the expression that failed, which differs between the paths,
-        and nothing was committed."""
+        and nothing was committed. A `SqlText` is compacted once its VALUES list is scanned:
+        the text is read again only for that rerun."""
+        text = statement if isinstance(statement, SqlText) else SqlText(statement)
+        del statement
         by_name = {p.name: p for p in parameters}
         planned = plan(
-            statement,
+            text.value(),
             catalog=catalog,
             schema=schema,
             parameters=parameters,
             scan_values=scan_values,
         )
+        if planned.bulk_parameters:
+            text.compact()
         limits = {"row_limit": row_limit, "byte_limit": byte_limit}
         try:
             return self.run(planned, by_name, cancelled=cancelled, on_cursor=on_cursor, **limits)
@@ -195,7 +201,7 @@ class Engine:
                 raise
         del planned  # its columns can be large
         general = plan(
-            statement, catalog=catalog, schema=schema, parameters=parameters, scan_values=False
+            text.value(), catalog=catalog, schema=schema, parameters=parameters, scan_values=False
         )
         return self.run(general, by_name, cancelled=cancelled, on_cursor=on_cursor, **limits)
 

@@ -20,7 +20,7 @@ import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +31,7 @@ from core.embedded.faults import FaultProfile
 from core.embedded.heap import release_free_heap
 from core.embedded.results import ResultSet
 from core.embedded.sql_errors import StatementError
+from core.embedded.sql_text import SqlText
 from core.embedded.translate import Parameter
 
 __all__ = ["State", "Statement", "StatementStore", "Submission", "WarehouseStartup"]
@@ -58,7 +59,8 @@ class State(StrEnum):
 class Submission:
     """A validated execute request."""
 
-    statement: str
+    statement: SqlText
+    """Held by this object alone, so that running it can shrink it (see `SqlText`)."""
     catalog: str | None = None
     schema: str | None = None
     parameters: tuple[Parameter, ...] = ()
@@ -139,7 +141,7 @@ class Statement:
         """Forget the SQL text once it has run: nothing reads it again, and a MERGE's text can
         be megabytes (four bytes a character when it holds an emoji) kept for hours."""
         with self.lock:
-            self.submission = replace(self.submission, statement="")
+            self.submission.statement.release()
 
     def set_cursor(self, cursor: duckdb.DuckDBPyConnection | None) -> None:
         with self.lock:
@@ -261,7 +263,7 @@ class StatementStore:
             if cancelled.wait(self._faults.statement_latency_s):
                 statement.finish(State.CANCELED)
                 return
-            if self._faults.fails(submission.statement):
+            if self._faults.fails(submission.statement.value()):
                 raise StatementError(
                     "INTERNAL_ERROR",
                     "XX000",
