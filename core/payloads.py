@@ -14,11 +14,12 @@ import os
 import shlex
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
 from core.plan import Plan
-from core.runbook import runbook_lines
+from core.runbook import runbook_pieces
 from core.sqlgen.literals import timestamp_text
 from core.sqlgen.statements import Statement
 from core.steps import CONDITIONS
@@ -49,8 +50,18 @@ def request_body(
 ) -> dict[str, Any]:
     """The JSON body POSTed to the Statement Execution API for one statement (the client sends
     the same fields; a test holds the two together)."""
+    return _body(statement.sql, statement, warehouse_id, values, wait_timeout_s)
+
+
+def _body(
+    text: str,
+    statement: Statement,
+    warehouse_id: str,
+    values: dict[str, str],
+    wait_timeout_s: int,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "statement": statement.sql,
+        "statement": text,
         "warehouse_id": warehouse_id,
         "wait_timeout": f"{wait_timeout_s}s",
         "on_wait_timeout": "CONTINUE",
@@ -63,6 +74,24 @@ def request_body(
             for slot in statement.parameters
         ]
     return body
+
+
+_STATEMENT_MARK = "__impact_review_statement__"
+
+
+def request_pieces(
+    statement: Statement,
+    warehouse_id: str,
+    values: dict[str, str],
+    wait_timeout_s: int = WAIT_TIMEOUT_S,
+) -> list[str]:
+    """Texts whose concatenation is a request body file's JSON: `request_body` indented, with
+    non-ASCII kept and the statement encoded piece by piece rather than joined
+    (JSON escapes character by character, so the pieces' encodings join to the text's)."""
+    body = _body(_STATEMENT_MARK, statement, warehouse_id, values, wait_timeout_s)
+    head, tail = json.dumps(body, indent=2, ensure_ascii=False).split(f'"{_STATEMENT_MARK}"')
+    encoded = [encode_basestring(piece)[1:-1] for piece in statement.pieces()]
+    return [head, '"', *encoded, '"', tail]
 
 
 def statement_file_stem(index: int, statement: Statement) -> str:
@@ -84,14 +113,13 @@ def write_payloads(
     stems = [statement_file_stem(i, s) for i, s in enumerate(plan.statements)]
     for stem, statement in zip(stems, plan.statements, strict=True):
         sql_path = out_dir / f"{stem}.sql"
-        _write_pieces(sql_path, [statement.sql, "\n"])
+        _write_pieces(sql_path, [*statement.pieces(), "\n"])
         json_path = out_dir / f"{stem}.json"
-        body = request_body(statement, warehouse_id, values, wait_timeout_s)
-        _write_pieces(json_path, [json.dumps(body, indent=2, ensure_ascii=False), "\n"])
+        body = request_pieces(statement, warehouse_id, values, wait_timeout_s)
+        _write_pieces(json_path, [*body, "\n"])
         written += [sql_path, json_path]
     runbook = out_dir / "runbook.md"
-    lines = runbook_lines(plan, [f"{stem}.sql" for stem in stems])
-    _write_pieces(runbook, [piece for line in lines for piece in ("\n", line)][1:])
+    _write_pieces(runbook, runbook_pieces(plan, [f"{stem}.sql" for stem in stems]))
     replay = out_dir / "replay.sh"
     bodies = [f"{stem}.json" for stem in stems]
     conditional = {

@@ -28,7 +28,7 @@ from core.steps import VERIFY_DETAIL_STATEMENT, VERIFY_STATEMENT, Step
 if TYPE_CHECKING:  # core.sqlgen loads sqlglot: imported where a plan is built or checked, so
     # the review app shows its tree before sqlglot is loaded
     from core.sqlgen.policy import PolicyIssue
-    from core.sqlgen.statements import ParameterSlot, Statement
+    from core.sqlgen.statements import MergeText, ParameterSlot, Statement
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,8 @@ def statements_digest(statements: tuple[Statement, ...] | list[Statement]) -> st
     with, unchanged (the same texts, or MERGEs of the same rows), are not fed again. So after an
     edit only the MERGE it touched and those after it are, and the encodings of the rows of the
     first MERGEs (`UNCACHED_DIGEST_ROWS`) are made again when needed rather than held."""
-    from core.sqlgen import statements as sqlgen
-
     global _previous_sql_json, _previous_states
-    fed = [(statement, *_anchor(statement, sqlgen.BUILT_MERGES)) for statement in statements]
+    fed = [(statement, *_anchor(statement)) for statement in statements]
     resumed = 0
     for state, (statement, anchor, built) in zip(_previous_states, fed, strict=False):
         if not _unchanged(state, statement, anchor, built):
@@ -156,23 +154,22 @@ def statements_digest(statements: tuple[Statement, ...] | list[Statement]) -> st
         resumed += 1
     states = _previous_states[:resumed]
     hasher = states[-1].hasher.copy() if states else hashlib.sha256(b"[")
-    rows_before = sum(len(built[2]) for _, _, built in fed[:resumed] if built is not None)
+    rows_before = sum(len(built.rows) for _, _, built in fed[:resumed] if built is not None)
     remembered: dict[int, tuple[str, bytes]] = {}
     for index, (statement, anchor, built) in enumerate(fed[resumed:], start=resumed):
         hasher.update(f'{"," if index else ""}{{"name":{_json(statement.name)},"sql":"'.encode())
         if built is not None:
-            before, after, separator = sqlgen._merge_template(built[1])
-            hasher.update(_json_text(before))
-            joint = _json_text(separator)
-            for number, row in enumerate(built[2]):
+            hasher.update(_json_text(built.before))
+            joint = _json_text(built.separator)
+            for number, row in enumerate(built.rows):
                 if number:
                     hasher.update(joint)
                 if rows_before + number < UNCACHED_DIGEST_ROWS:
                     hasher.update(_json_text_uncached(row))
                 else:
                     hasher.update(_json_text(row))
-            hasher.update(_json_text(after))
-            rows_before += len(built[2])
+            hasher.update(_json_text(built.after))
+            rows_before += len(built.rows)
         else:
             sql = statement.sql
             known = _previous_sql_json.get(id(sql))
@@ -191,20 +188,13 @@ def statements_digest(statements: tuple[Statement, ...] | list[Statement]) -> st
     return hasher.hexdigest()
 
 
-_BuiltMerge = tuple[str, str, tuple[str, ...], int]
-"""An entry of `core.sqlgen.statements.BUILT_MERGES`: (SQL, table, row texts, UTF-8 size)."""
-
-
-def _anchor(
-    statement: Statement, built_merges: dict[int, _BuiltMerge]
-) -> tuple[object, _BuiltMerge | None]:
-    """What identifies the statement's SQL for `_DigestState.anchor`, and its `upserts` record
-    when it is a MERGE built there (this very text object)."""
-    sql = statement.sql
-    built = built_merges.get(id(sql))
-    if built is not None and built[0] is sql:
-        return (built[1], built[2]), built
-    return sql, None
+def _anchor(statement: Statement) -> tuple[object, MergeText | None]:
+    """What identifies the statement's SQL for `_DigestState.anchor`, and its pieces when it is
+    a MERGE built by `upserts`."""
+    merge = statement.merge
+    if merge is not None:
+        return (merge.table, merge.rows, merge.before, merge.separator, merge.after), merge
+    return statement.sql, None
 
 
 UNCACHED_DIGEST_ROWS = 5_000
@@ -220,9 +210,9 @@ class _DigestState:
     name: str
     parameters: tuple[ParameterSlot, ...]
     anchor: object
-    """The statement's SQL text, or for a MERGE built by `upserts` its (table, row texts): the
-    rows tuple is the very object `upserts` hands back while the rows are unchanged, and holding
-    it does not hold the joined text."""
+    """The statement's SQL text, or for a MERGE built by `upserts` its (table, row texts,
+    template pieces): the rows tuple is the very object `upserts` hands back while the rows are
+    unchanged."""
     hasher: hashlib._Hash
 
 
@@ -230,7 +220,7 @@ def _unchanged(
     state: _DigestState,
     statement: Statement,
     anchor: object,
-    built: _BuiltMerge | None,
+    built: MergeText | None,
 ) -> bool:
     """Whether `statement` feeds the hash exactly what the remembered one did."""
     if state.name != statement.name or state.parameters != statement.parameters:
@@ -239,8 +229,9 @@ def _unchanged(
         return state.anchor is anchor
     if not isinstance(state.anchor, tuple):
         return False
-    table, rows = state.anchor
-    return table == built[1] and rows is built[2]
+    table, rows, *template = state.anchor
+    same_template = template == [built.before, built.separator, built.after]
+    return table == built.table and rows is built.rows and same_template
 
 
 def _json(value: object) -> str:
@@ -263,8 +254,9 @@ _previous_states: list[_DigestState] = []
 _previous_sql_json: dict[int, tuple[str, bytes]] = {}
 """id(SQL) -> (that SQL, its JSON encoding), from the previous digest (statements not built by
 `upserts`); holding the SQL keeps the id from being reused."""
-_previous_verdicts: dict[int, tuple[str, str, list[PolicyIssue]]] = {}
-"""id(SQL) -> (that SQL, target table, policy issues), from the previous validation."""
+_previous_verdicts: dict[int, tuple[object, str, list[PolicyIssue]]] = {}
+"""id(source) -> (that statement source, target table, policy issues), from the previous
+validation (a source is a SQL text or a MERGE's pieces, `Statement.source`)."""
 _previous_rows: tuple[Report | None, dict[int, Service], dict[int, ImpactRow]] = (None, {}, {})
 """The previous build's report, and its services and their rows by id(service): holding the
 services keeps their ids from being reused while they are remembered."""
@@ -276,16 +268,16 @@ def _verdicts(statements: tuple[Statement, ...], target_table: str) -> list[list
     from core.sqlgen.policy import check_statement
 
     global _previous_verdicts
-    verdicts: dict[int, tuple[str, str, list[PolicyIssue]]] = {}
+    verdicts: dict[int, tuple[object, str, list[PolicyIssue]]] = {}
     result = []
     for statement in statements:
-        sql = statement.sql
-        previous = verdicts.get(id(sql)) or _previous_verdicts.get(id(sql))
-        if previous is not None and previous[0] is sql and previous[1] == target_table:
+        source = statement.source
+        previous = verdicts.get(id(source)) or _previous_verdicts.get(id(source))
+        if previous is not None and previous[0] is source and previous[1] == target_table:
             issues = previous[2]
         else:
-            issues = check_statement(sql, target_table)
-        verdicts[id(sql)] = (sql, target_table, issues)
+            issues = check_statement(source, target_table)
+        verdicts[id(source)] = (source, target_table, issues)
         result.append(list(issues))
     _previous_verdicts = verdicts
     return result

@@ -14,6 +14,7 @@ from core.steps import CONDITIONS, Step
 
 if TYPE_CHECKING:  # the app shows text helpers before any plan exists; sqlglot loads later
     from core.plan import Plan
+    from core.sqlgen.statements import Statement
 
 REQUIRED_ENVIRONMENT = ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_SQL_WAREHOUSE_ID")
 
@@ -134,13 +135,24 @@ def plan_summary(plan: Plan) -> str:
 
 def runbook_markdown(plan: Plan, statement_files: list[str] | None = None) -> str:
     """runbook.md: header, plan, environment, then each statement in order."""
-    return "\n".join(runbook_lines(plan, statement_files))
+    return "".join(runbook_pieces(plan, statement_files))
 
 
-def runbook_lines(plan: Plan, statement_files: list[str] | None = None) -> list[str]:
-    """The lines of `runbook_markdown` (a statement is one "line"), for writing it to a file
-    piece by piece instead of joining megabytes of SQL into one more string first."""
-    lines = [
+def runbook_pieces(plan: Plan, statement_files: list[str] | None = None) -> list[str]:
+    """Texts whose concatenation is `runbook_markdown`, for writing it to a file piece by piece:
+    a MERGE of megabytes is given as its pieces (`Statement.pieces`), never joined."""
+    items = _runbook_items(plan, statement_files)
+    pieces: list[str] = []
+    for number, item in enumerate(items, start=1):
+        pieces += [item] if isinstance(item, str) else item.pieces()
+        if number < len(items):
+            pieces.append("\n")
+    return pieces
+
+
+def _runbook_items(plan: Plan, statement_files: list[str] | None) -> list[str | Statement]:
+    """The lines of the runbook, each statement's text standing as one line."""
+    lines: list[str | Statement] = [
         "```text",
         runbook_header(plan),
         "```",
@@ -166,7 +178,7 @@ def runbook_lines(plan: Plan, statement_files: list[str] | None = None) -> list[
                 else ()
             ),
             "```sql",
-            statement.sql,
+            statement,
             "```",
             "",
         ]

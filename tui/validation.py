@@ -15,13 +15,14 @@ from core.plan import Plan, StatementIssue
 
 if TYPE_CHECKING:  # sqlglot is imported with the policy, on the first validation
     from core.sqlgen.policy import PolicyIssue
+    from core.sqlgen.statements import Statement
 
 
 class IncrementalValidator:
     """Caches each statement's policy issues by its SQL text (thread-safe)."""
 
     def __init__(self, capacity: int = 256) -> None:
-        self._cache: dict[tuple[str, str], list[PolicyIssue]] = {}
+        self._cache: dict[tuple[object, str], list[PolicyIssue]] = {}
         self._capacity = capacity
         self._lock = threading.Lock()
         self.parsed = 0
@@ -38,11 +39,11 @@ class IncrementalValidator:
                 StatementIssue("plan", PolicyIssue("nothing to write: every service is skipped"))
             )
         for statement in plan.statements:
-            key = (hashlib.sha256(statement.sql.encode("utf-8")).hexdigest(), table)
+            key = (_identity(statement), table)
             with self._lock:
                 cached = self._cache.get(key)
             if cached is None:
-                cached = check_statement(statement.sql, table)
+                cached = check_statement(statement.source, table)
                 with self._lock:
                     self.parsed += 1
                     if len(self._cache) >= self._capacity:
@@ -52,3 +53,12 @@ class IncrementalValidator:
         # The plan memoises its own validation; sharing ours spares the executor a re-parse.
         plan._validated.setdefault("all", found)
         return found
+
+
+def _identity(statement: Statement) -> object:
+    """What a statement's verdict is cached by: its text's SHA-256, or a MERGE's pieces (equal
+    pieces are the same text; comparing them compares the row texts, mostly the same objects)."""
+    merge = statement.merge
+    if merge is not None:
+        return merge
+    return hashlib.sha256(statement.sql.encode("utf-8")).hexdigest()

@@ -42,8 +42,9 @@ each parsed by sqlglot in the Databricks dialect once and remembered:
    many strings parses the same way. Any other cell is parsed alone, as in (3).
 
 Why this is sound: a statement takes this path only if its text *is* skeleton-before + rows
-joined by the separator + skeleton-after (checked on the text, or known because this very
-string object was joined that way by `upserts`: strings are immutable), and each row *is*
+joined by the separator + skeleton-after (checked on the text, or, for a MERGE kept as its
+pieces (`core.sqlgen.statements.MergeText`), because its text is by definition those pieces
+joined: its template is compared with the skeleton's), and each row *is*
 `(` + cells + `)`. By (3), (4) or (5) every cell is the canonical sqlglot rendering of a single
 literal: it begins with a quote, `CAST(`, `ARRAY(` or `NULL` and ends with a closing quote, `)`
 or `NULL`, everything else in it is inside string literals that parse back to the same value,
@@ -92,6 +93,7 @@ from core.sqlgen.statements import (
     ROW_CACHE_SIZE,
     SOURCE_TYPES,
     STRING_CELLS,
+    MergeText,
     RowCells,
     _merge_template,
     cell_sql,
@@ -128,27 +130,26 @@ def check_target(target_table: str) -> list[PolicyIssue]:
     return []
 
 
-def _too_large(sql: str) -> list[PolicyIssue]:
-    size = _utf8_size(sql)
+def _too_large(size: int) -> list[PolicyIssue]:
     if size > STATEMENT_LIMIT_BYTES:
         return [PolicyIssue(f"statement is {size:,} bytes, over Databricks' 16 MiB limit")]
     return []
 
 
 def _utf8_size(sql: str) -> int:
-    """The size of `sql` in UTF-8; a MERGE built by `upserts` (this very object) knows it from
-    its rows' sizes, without encoding megabytes again."""
-    if sql.isascii():
-        return len(sql)
-    built = statements.BUILT_MERGES.get(id(sql))
-    if built is not None and built[0] is sql:
-        return built[3]
-    return len(sql.encode("utf-8"))
+    return len(sql) if sql.isascii() else len(sql.encode("utf-8"))
 
 
-def check_statement(sql: str, target_table: str) -> list[PolicyIssue]:
-    """Every reason `sql` may not run against `target_table` (empty when it may)."""
-    too_large = _too_large(sql)
+def check_statement(sql: str | MergeText, target_table: str) -> list[PolicyIssue]:
+    """Every reason `sql` may not run against `target_table` (empty when it may). A MERGE built
+    by `upserts` is checked by its pieces, never joined."""
+    if isinstance(sql, MergeText):
+        too_large = _too_large(sql.utf8_size)
+        if too_large:
+            return too_large
+        checked = _check_built_merge(sql, target_table)
+        return checked if checked is not None else check_whole_statement(sql.text(), target_table)
+    too_large = _too_large(_utf8_size(sql))
     if too_large:
         return too_large
     by_pieces = _check_merge_by_pieces(sql, target_table)
@@ -160,7 +161,7 @@ def check_statement(sql: str, target_table: str) -> list[PolicyIssue]:
 def check_whole_statement(sql: str, target_table: str) -> list[PolicyIssue]:
     """`check_statement` by parsing the whole text at once, never piece by piece (the baseline
     the piece-by-piece path must always agree with)."""
-    too_large = _too_large(sql)
+    too_large = _too_large(_utf8_size(sql))
     if too_large:
         return too_large
     try:
@@ -242,21 +243,31 @@ def _merge_skeleton(target_table: str) -> tuple[str, str, str, tuple[PolicyIssue
 
 
 def _check_merge_by_pieces(sql: str, target_table: str) -> list[PolicyIssue] | None:
-    """The verdict on a MERGE built from validated pieces, or None to parse it whole."""
+    """The verdict on a MERGE text made of validated pieces, or None to parse it whole."""
     skeleton = _merge_skeleton(target_table)
     if skeleton is None:
         return None
     before, after, separator, issues = skeleton
-    built = statements.BUILT_MERGES.get(id(sql))
-    rows: Sequence[str]
-    if built is not None and built[0] is sql and built[1] == target_table:
-        # This very object was joined by `upserts` from the same template around these rows.
-        rows = built[2]
-    elif len(sql) > len(before) + len(after) and sql.startswith(before) and sql.endswith(after):
-        rows = sql[len(before) : len(sql) - len(after)].split(separator)
-    else:
+    if len(sql) <= len(before) + len(after) or not sql.startswith(before):
         return None
-    if not _rows_are_literals(rows):
+    if not sql.endswith(after):
+        return None
+    if not _rows_are_literals(sql[len(before) : len(sql) - len(after)].split(separator)):
+        return None
+    return list(issues)
+
+
+def _check_built_merge(merge: MergeText, target_table: str) -> list[PolicyIssue] | None:
+    """The verdict on a MERGE kept as pieces, or None to parse its text whole: its template
+    must be the checked skeleton of `target_table`, and each row a literal row."""
+    skeleton = _merge_skeleton(target_table)
+    if skeleton is None:
+        return None
+    before, after, separator, issues = skeleton
+    template = (merge.before, merge.after, merge.separator)
+    if not merge.rows or template != (before, after, separator):
+        return None
+    if not _rows_are_literals(merge.rows):
         return None
     return list(issues)
 

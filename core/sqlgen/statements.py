@@ -71,6 +71,50 @@ REVIEW_PARAMETERS = (
 )
 
 
+@dataclass(frozen=True, eq=False)
+class MergeText:
+    """The text of a MERGE built by `upserts`, kept as its pieces: the template's text before
+    the rows, the row texts, the separator between two rows and the text after them.
+
+    The row texts are held anyway (the renderer's cache, for incremental re-rendering), so a
+    plan holding its MERGEs joined would hold their characters twice: at 10,000 services about
+    50 MB more (Python keeps a text with one emoji at four bytes a character). The text is
+    joined only where it is needed whole (sending it, copying it) and dropped after.
+
+    The policy and the plan digest use the pieces themselves: `rows` is the very tuple
+    `upserts` hands back while a chunk's rows are unchanged."""
+
+    table: str
+    before: str
+    rows: tuple[str, ...]
+    separator: str
+    after: str
+    utf8_size: int
+    """Size of the joined text in UTF-8, from its pieces' sizes."""
+
+    def text(self) -> str:
+        """The whole statement (`before + separator.join(rows) + after`), joined now."""
+        return _merge_text(self.before, self.rows, self.separator, self.after)
+
+    def pieces(self) -> list[str]:
+        """The pieces whose concatenation is `text()`, for writing or hashing it piece by piece
+        without joining it."""
+        joints = [self.separator] * (len(self.rows) - 1)
+        middle = [piece for pair in zip(self.rows, joints, strict=False) for piece in pair]
+        return [self.before, *middle, self.rows[-1], self.after]
+
+    def _key(self) -> tuple[str, str, tuple[str, ...], str, str]:
+        return (self.table, self.before, self.rows, self.separator, self.after)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MergeText):
+            return NotImplemented
+        return self is other or self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement of the plan."""
@@ -78,10 +122,36 @@ class Statement:
     step: Step
     name: str
     """File-name-friendly id, unique in the plan, e.g. `upsert-rows-2-of-3`."""
-    sql: str
+    source: str | MergeText
+    """The SQL text, or a MERGE's pieces (`MergeText`): use `sql` for the text itself."""
     parameters: tuple[ParameterSlot, ...] = ()
     row_count: int = 0
     """Rows this statement writes (upserts only)."""
+
+    @property
+    def sql(self) -> str:
+        """The statement's text; a MERGE's is joined on each call (see `MergeText`)."""
+        source = self.source
+        return source if isinstance(source, str) else source.text()
+
+    @property
+    def merge(self) -> MergeText | None:
+        """The pieces of a MERGE built by `upserts`, else None."""
+        source = self.source
+        return source if isinstance(source, MergeText) else None
+
+    @property
+    def utf8_size(self) -> int:
+        """Size of the text in UTF-8."""
+        source = self.source
+        if isinstance(source, MergeText):
+            return source.utf8_size
+        return len(source) if source.isascii() else len(source.encode("utf-8"))
+
+    def pieces(self) -> list[str]:
+        """Texts whose concatenation is `sql`, for writing or encoding it without joining it."""
+        source = self.source
+        return [source] if isinstance(source, str) else source.pieces()
 
 
 def table_expression(table: str) -> exp.Table:
@@ -372,38 +442,32 @@ def _merge_text(before: str, rows: tuple[str, ...], separator: str, after: str) 
     return separator.join([before + rows[0], *rows[1:-1], rows[-1] + after])
 
 
-BUILT_MERGES: dict[int, tuple[str, str, tuple[str, ...], int]] = {}
-"""id(sql) -> (sql, table, row texts, UTF-8 size of sql) for each MERGE of the latest `upserts`
-call. Holding the text keeps its id unique; a text found here by identity *is* the template
-joined around those rows (strings are immutable), so the policy and the digest can use its rows
-without splitting, and its size without encoding it."""
+_previous_merges: dict[tuple[str, tuple[str, ...]], MergeText] = {}
+"""(table, row texts) -> MergeText of each MERGE of the latest `upserts` call."""
 
 
 def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
     """Idempotent MERGE statements keyed by (report_id, service_name), split by size.
 
-    A chunk whose rows are the same as in the previous call gets the very same text object back,
-    so an edit re-joins one MERGE, and caches keyed by the text hash it only once."""
-    global BUILT_MERGES
+    A chunk whose rows are the same as in the previous call gets the very same `MergeText`
+    back (and its very rows tuple), so caches keyed by identity see an edit touch one MERGE."""
+    global _previous_merges
     before, after, separator = _merge_template(table)
     chunks = _chunks(rows)
-    previous = {(entry[1], entry[2]): entry for entry in BUILT_MERGES.values()}
+    built: dict[tuple[str, tuple[str, ...]], MergeText] = {}
     statements = []
-    built: dict[int, tuple[str, str, tuple[str, ...], int]] = {}
     template_size = _utf8_size(before) + _utf8_size(after) - _utf8_size(separator)
     for number, chunk in enumerate(chunks, start=1):
         name = "upsert-rows" if len(chunks) == 1 else f"upsert-rows-{number}-of-{len(chunks)}"
-        entry = previous.get((table, chunk))
-        if entry is None:
-            sql = _merge_text(before, chunk, separator, after)
+        merge = _previous_merges.get((table, chunk))
+        if merge is None:
             size = template_size + len(chunk) * _utf8_size(separator) + sum(map(_utf8_size, chunk))
-            entry = (sql, table, chunk, size)
-        sql = entry[0]
-        built[id(sql)] = entry
+            merge = MergeText(table, before, chunk, separator, after, size)
+        built[(table, merge.rows)] = merge
         statements.append(
-            Statement(Step.UPSERT_ROWS, name, sql, REVIEW_PARAMETERS, row_count=len(chunk))
+            Statement(Step.UPSERT_ROWS, name, merge, REVIEW_PARAMETERS, row_count=len(chunk))
         )
-    BUILT_MERGES = built
+    _previous_merges = built
     return statements
 
 
@@ -429,6 +493,6 @@ def clear_caches() -> None:
     _ROW_TEXTS.clear()
     _utf8_size.cache_clear()
     RENDERED_ROWS.clear()
-    BUILT_MERGES.clear()
+    _previous_merges.clear()
     create_table.cache_clear()
     select_report.cache_clear()

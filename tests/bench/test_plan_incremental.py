@@ -101,7 +101,7 @@ def test_an_edit_re_joins_only_the_chunk_it_touches(
     merges = zip(
         before.statements_for(Step.UPSERT_ROWS), after.statements_for(Step.UPSERT_ROWS), strict=True
     )
-    same = [old.sql is new.sql for old, new in merges]
+    same = [old.source is new.source for old, new in merges]
     assert same[0] is False and all(same[1:])
     assert after.digest == reference_digest(after.statements)
 

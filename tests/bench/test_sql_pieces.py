@@ -138,28 +138,29 @@ def test_a_cell_that_only_looks_rendered_is_not_trusted() -> None:
     assert policy._cell_is_literal(sqlgen.cell_sql("it's", ColumnType.STRING), ColumnType.STRING)
 
 
-def test_a_merge_is_checked_the_same_by_identity_or_by_text(
+def test_a_merge_is_checked_the_same_by_its_pieces_or_by_its_text(
     synth: Handoff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = build_plan(synth)
-    merge = plan.statements_for(Step.UPSERT_ROWS)[0].sql
-    copy = "".join(list(merge))
-    assert copy == merge and copy is not merge
-    assert id(merge) in sqlgen.BUILT_MERGES and id(copy) not in sqlgen.BUILT_MERGES
+    statement = plan.statements_for(Step.UPSERT_ROWS)[0]
+    assert isinstance(statement.source, sqlgen.MergeText)
+    text = statement.sql
+    assert text == "".join(statement.pieces()) and text is not statement.sql
 
     def refuse(sql: str, table: str) -> list[policy.PolicyIssue]:
         raise AssertionError("parsed whole")
 
     monkeypatch.setattr(policy, "check_whole_statement", refuse)
-    assert policy.check_statement(merge, TABLE) == policy.check_statement(copy, TABLE) == []
+    assert policy.check_statement(statement.source, TABLE) == []
+    assert policy.check_statement(text, TABLE) == []
 
 
 @pytest.mark.parametrize("budget", [4 * 1024 * 1024, 60_000])
 def test_a_built_merge_knows_its_utf8_size(
     synth: Handoff, budget: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The policy's 16 MiB check reads a built MERGE's size from its record (rows and template),
-    which is exactly the length of its UTF-8 encoding, reused MERGEs included."""
+    """The policy's 16 MiB check reads a built MERGE's size from its pieces (rows and
+    template), which is exactly the length of its UTF-8 encoding, reused MERGEs included."""
     monkeypatch.setattr(sqlgen, "MERGE_BYTE_BUDGET", budget)
     emoji = synth.model_copy(
         update={
@@ -172,8 +173,7 @@ def test_a_built_merge_knows_its_utf8_size(
         merges = build_plan(handoff).statements_for(Step.UPSERT_ROWS)
         assert len(merges) > 1 or budget > 60_000
         for merge in merges:
-            size = sqlgen.BUILT_MERGES[id(merge.sql)][3]
-            assert size == len(merge.sql.encode("utf-8")) == policy._utf8_size(merge.sql)
+            assert merge.utf8_size == len(merge.sql.encode("utf-8"))
 
 
 def test_rows_rendered_together_match_sqlglot_with_nulls_and_repeats(synth: Handoff) -> None:

@@ -6,32 +6,38 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+import core.sqlgen.statements as sqlgen
 from core.payloads import Approval, request_body, statement_file_stem, write_payloads
 from core.plan import build_plan
 from core.runbook import plan_summary, runbook_markdown, statement_count
+from core.steps import Step
 from core.synth import synth_handoff
 
 
-def test_files_hold_the_runbook_the_statements_and_their_bodies(tmp_path: Path) -> None:
+def test_files_hold_the_runbook_the_statements_and_their_bodies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MERGEs are written piece by piece (never joined): each file is byte for byte the text
+    it stands for, hostile characters and several MERGEs included."""
+    monkeypatch.setattr(sqlgen, "MERGE_ROW_LIMIT", 7)
     plan = build_plan(synth_handoff(40, seed=5))
+    assert len(plan.statements_for(Step.UPSERT_ROWS)) > 1
     approval = Approval("oncall", datetime(2026, 11, 26, 12, 0, tzinfo=UTC), plan.digest)
     write_payloads(plan, tmp_path, warehouse_id="w1", approval=approval)
     stems = [statement_file_stem(i, s) for i, s in enumerate(plan.statements)]
-    expected_runbook = runbook_markdown(plan, [f"{stem}.sql" for stem in stems])
-    assert (tmp_path / "runbook.md").read_bytes() == expected_runbook.encode("utf-8")
+    runbook = (tmp_path / "runbook.md").read_text("utf-8")
+    assert runbook == runbook_markdown(plan, [f"{stem}.sql" for stem in stems])
+    assert runbook.endswith("```\n") and not runbook.endswith("\n\n")
+    values = {"reviewed_by": "oncall", "reviewed_at": "2026-11-26 12:00:00.000000+00:00"}
     for stem, statement in zip(stems, plan.statements, strict=True):
+        assert f"```sql\n{statement.sql}\n```\n" in runbook
         assert (tmp_path / f"{stem}.sql").read_bytes() == (statement.sql + "\n").encode("utf-8")
-        body = json.loads((tmp_path / f"{stem}.json").read_text("utf-8"))
-        assert body["statement"] == statement.sql
-        assert body == json.loads(
-            json.dumps(
-                request_body(
-                    statement,
-                    "w1",
-                    {"reviewed_by": "oncall", "reviewed_at": "2026-11-26 12:00:00.000000+00:00"},
-                )
-            )
-        )
+        body = (tmp_path / f"{stem}.json").read_text("utf-8")
+        whole = json.dumps(request_body(statement, "w1", values), indent=2, ensure_ascii=False)
+        assert body == whole + "\n"
+        assert json.loads(body)["statement"] == statement.sql
 
 
 def test_the_conditional_read_back_is_said_to_be_conditional_wherever_statements_are_listed(

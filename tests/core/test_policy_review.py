@@ -4,6 +4,7 @@ as literals."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from datetime import UTC, datetime
 
@@ -126,20 +127,24 @@ def test_rendered_rows_joined_another_way_get_the_whole_parse_verdict() -> None:
     assert check_statement(before + separator.join(texts) + after, TABLE) == []
 
 
-def test_a_record_under_a_reused_id_is_not_trusted_for_another_text() -> None:
-    """`BUILT_MERGES` is keyed by `id()`; a record found under a text's id is only used when it
-    holds that very object (ids of freed objects are reused)."""
+def test_a_merge_kept_as_pieces_is_trusted_only_when_its_pieces_are_ours() -> None:
+    """A MERGE kept as pieces gets the whole-parse verdict on its text as soon as one piece is
+    not what `upserts` makes: a row that is not a literal row, or a template for another table."""
     rows = [_row(number, text) for number, text in enumerate(HOSTILE[:3])]
     (statement,) = statements.upserts(TABLE, rows)
+    merge = statement.merge
+    assert merge is not None and check_statement(merge, TABLE) == []
     hash_cell = statements.cell_sql(rows[0].content_hash, ColumnType.STRING)
-    tampered = statement.sql.replace(hash_cell, f"(SELECT secret FROM {OTHER})")
-    recorded = statements.BUILT_MERGES[id(statement.sql)]
-    statements.BUILT_MERGES[id(tampered)] = recorded
-    try:
-        assert check_statement(tampered, TABLE) == check_whole_statement(tampered, TABLE)
-        assert check_statement(tampered, TABLE)
-    finally:
-        del statements.BUILT_MERGES[id(tampered)]
+    stray = merge.rows[0].replace(hash_cell, f"(SELECT secret FROM {OTHER})")
+    other_before = merge.before.replace(TABLE, OTHER)
+    for tampered in (
+        dataclasses.replace(merge, rows=(stray, *merge.rows[1:])),
+        dataclasses.replace(merge, before=other_before),
+        dataclasses.replace(merge, table=OTHER, before=other_before),
+    ):
+        verdict = check_statement(tampered, TABLE)
+        assert verdict == check_whole_statement(tampered.text(), TABLE)
+        assert verdict
 
 
 def test_texts_made_after_their_merges_are_freed_get_the_whole_parse_verdict() -> None:

@@ -17,7 +17,7 @@ from core.loading import load_handoff
 from core.payloads import Approval, parameter_values
 from core.plan import Plan, build_plan, statements_digest
 from core.review import Review
-from core.sqlgen.statements import ParameterSlot
+from core.sqlgen.statements import ParameterSlot, Statement
 from core.warehouse.client import Parameter
 from core.warehouse.config import local_connection
 from tests.reliability.conftest import DEMO, PostedStatements
@@ -82,7 +82,7 @@ async def test_a_statement_changed_after_approval_is_refused(impact_home: Path) 
     merge = plan.statements[1]
     tampered_sql = merge.sql.replace("'high'", "'low'", 1)
     assert tampered_sql != merge.sql
-    tampered = replace(plan, statements=(plan.statements[0], replace(merge, sql=tampered_sql)))
+    tampered = replace(plan, statements=(plan.statements[0], replace(merge, source=tampered_sql)))
     await _refused(tampered, approval, impact_home)
 
 
@@ -92,7 +92,7 @@ async def test_a_statement_changed_in_place_after_approval_is_refused(impact_hom
     plan = build_plan(load_handoff(DEMO))
     approval = _approve(plan)
     assert plan.is_valid and plan.digest == approval.digest  # cached now
-    drop = replace(plan.statements[0], sql=f"DROP TABLE {plan.target_table}")
+    drop = replace(plan.statements[0], source=f"DROP TABLE {plan.target_table}")
     object.__setattr__(plan, "statements", (drop, *plan.statements[1:]))
     await _refused(plan, approval, impact_home)
 
@@ -132,14 +132,18 @@ async def test_what_is_sent_is_byte_for_byte_what_was_approved(
     sent = [
         replace(
             statement,
-            sql=body["statement"],
+            source=body["statement"],
             parameters=tuple(
                 ParameterSlot(p["name"], p["type"]) for p in body.get("parameters", [])
             ),
         )
         for statement, body in zip(expected, posted.bodies, strict=True)
     ]
-    assert sent == expected
+
+    def shown(statements: list[Statement]) -> list[tuple[str, str, tuple[ParameterSlot, ...]]]:
+        return [(s.name, s.sql, s.parameters) for s in statements]
+
+    assert shown(sent) == shown(expected)
     if not stray_row:
         sent.append(plan.verify_detail_statement)
     assert statements_digest(sent) == approval.digest

@@ -5,10 +5,17 @@ from __future__ import annotations
 from core.handoff import Handoff
 from core.plan import StatementIssue, build_plan
 from core.sqlgen.policy import PolicyIssue
-from core.sqlgen.statements import Statement
+from core.sqlgen.statements import Statement, upserts
 from core.steps import Step
+from core.synth import synth_handoff
 from tui.validation import IncrementalValidator
-from tui.widgets.sql_preview import MAX_PREVIEW_CHARS, _capped, render_statement, sql_script
+from tui.widgets.sql_preview import (
+    MAX_PREVIEW_CHARS,
+    _capped,
+    _capped_pieces,
+    render_statement,
+    sql_script,
+)
 
 
 def test_error_line_is_marked() -> None:
@@ -43,3 +50,11 @@ def test_incremental_validation_matches_the_plan(demo: Handoff) -> None:
     edited_plan = build_plan(edited)
     assert validator.issues(edited_plan) == build_plan(edited).issues() == []
     assert validator.parsed == parsed + 1  # only the MERGE changed
+
+
+def test_a_statement_kept_as_pieces_is_capped_as_its_whole_text() -> None:
+    rows = build_plan(synth_handoff(300, seed=3)).rows
+    (merge,) = upserts("main.impact.reports", rows)
+    pieces = merge.pieces()
+    for limit, chars in ((400, MAX_PREVIEW_CHARS), (3, 50), (10_000, 1_000_000), (1, 5)):
+        assert _capped_pieces(pieces, limit, chars) == _capped(merge.sql, limit, chars)

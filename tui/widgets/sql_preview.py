@@ -8,7 +8,6 @@ variables, so the SQL follows light and dark themes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -19,7 +18,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from core.plan import Plan, StatementIssue
 from core.review import Review
-from core.runbook import one_line, plan_text, runbook_markdown
+from core.runbook import one_line, plan_text, runbook_pieces
 from core.steps import CONDITIONS
 
 if TYPE_CHECKING:  # sqlglot is loaded with the first plan, after the tree has painted
@@ -39,12 +38,38 @@ def sql_script(plan: Plan) -> str:
     return "\n\n".join(f"{statement.sql};" for statement in plan.statements) + "\n"
 
 
+def statement_capped(statement: Statement) -> tuple[str, int]:
+    """`_capped` of the statement's SQL; a MERGE kept as pieces is not joined for it, only its
+    first rows are."""
+    return _capped_pieces(statement.pieces())
+
+
+def _capped_pieces(
+    pieces: list[str], limit: int = MAX_PREVIEW_LINES, chars: int = MAX_PREVIEW_CHARS
+) -> tuple[str, int]:
+    """`_capped` of the concatenation of `pieces`, joining only the first pieces it shows."""
+    lines = sum(piece.count("\n") for piece in pieces) + 1
+    head: list[str] = []
+    length = 0
+    for piece in pieces:
+        if length > chars:
+            break
+        head.append(piece)
+        length += len(piece)
+    return _capped("".join(head), limit, chars, lines=lines)
+
+
 def _capped(
-    text: str, limit: int = MAX_PREVIEW_LINES, chars: int = MAX_PREVIEW_CHARS
+    text: str,
+    limit: int = MAX_PREVIEW_LINES,
+    chars: int = MAX_PREVIEW_CHARS,
+    *,
+    lines: int | None = None,
 ) -> tuple[str, int]:
     """At most `limit` lines and about `chars` characters of `text`, and how many lines were
-    left out (a line cut short counts as left out)."""
-    count = text.count("\n") + 1
+    left out (a line cut short counts as left out). With `lines`, `text` is the start of a text
+    of that many lines, at least `chars` + 1 characters long."""
+    count = text.count("\n") + 1 if lines is None else lines
     if count <= limit and len(text) <= chars:
         return text, 0
     cut = 0
@@ -88,7 +113,7 @@ def render_statement(
 ) -> Content:
     """One statement, highlighted, with a heading and any error line marked (`capped`: the
     statement's `_capped` SQL, when the caller has it already)."""
-    shown, hidden = capped or _capped(statement.sql)
+    shown, hidden = capped or statement_capped(statement)
     body = highlight(shown, language="sql")
     for issue in issues:
         line = issue.issue.line
@@ -130,7 +155,7 @@ class StatementView(Static):
         """Re-render only if what is shown changed: the SQL shown (a large statement shows
         only its first lines, and an edit further down leaves them as they were), the heading
         or the issues."""
-        sql_unchanged = statement.sql == self.statement.sql
+        sql_unchanged = statement.source == self.statement.source
         self.statement = statement
         if sql_unchanged and issues == self.issues:
             return
@@ -139,7 +164,7 @@ class StatementView(Static):
 
     def repaint(self) -> None:
         statement = self.statement
-        capped = _capped(statement.sql)
+        capped = statement_capped(statement)
         shown = (
             statement.step.number,
             statement.step.label,
@@ -296,7 +321,7 @@ class PreviewPane(Vertical):
         if tab == "tab-sql":
             self._render_sql(plan)
         elif tab == "tab-runbook":
-            text, hidden = _capped(runbook_markdown(plan), MAX_PREVIEW_LINES * 2)
+            text, hidden = _capped_pieces(runbook_pieces(plan), MAX_PREVIEW_LINES * 2)
             self._static("#runbook-text").update(_with_more(highlight(text, language="md"), hidden))
         elif tab == "tab-plan":
             self._static("#plan-text").update(self._plan_content(plan))
@@ -379,7 +404,7 @@ class PreviewPane(Vertical):
         )
 
     def _payloads(self, plan: Plan) -> Content:
-        from core.payloads import request_body
+        from core.payloads import request_pieces
 
         values = {"reviewed_by": self.approver, "reviewed_at": "<the time you approve>"}
         parts: list[Content] = [
@@ -391,10 +416,8 @@ class PreviewPane(Vertical):
         ]
         budget = MAX_PREVIEW_LINES * 2
         for statement in plan.statements:
-            body = json.dumps(
-                request_body(statement, self.warehouse_id, values), indent=2, ensure_ascii=False
-            )
-            text, hidden = _capped(body, max(budget, 20))
+            body = request_pieces(statement, self.warehouse_id, values)
+            text, hidden = _capped_pieces(body, max(budget, 20))
             budget -= text.count("\n") + 1
             heading = f"\n// {statement.name}{_condition(statement)}"
             parts.append(Content.styled(heading, "$text-muted italic"))
