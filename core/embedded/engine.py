@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from core.embedded import wire_types
-from core.embedded.heap import map_large_blocks
+from core.embedded.heap import map_large_blocks, return_duckdb_pages_at_once
 from core.embedded.results import DEFAULT_CHUNK_BYTES, ResultBuilder, ResultSet, Row
 from core.embedded.sql_errors import StatementError, from_duckdb, quote_name
 from core.embedded.sql_text import SqlText
@@ -81,6 +81,7 @@ class Engine:
 
     def __init__(self, catalogs_dir: Path, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
         map_large_blocks()  # statements bring multi-megabyte texts: give them back when freed
+        return_duckdb_pages_at_once()  # and DuckDB's working memory, once a statement is done
         catalogs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         spill = catalogs_dir / ".spill"
         spill.mkdir(mode=0o700, exist_ok=True)

@@ -11,15 +11,28 @@ which a statement's multi-megabyte texts and buffers come from the heap and are 
 until a trim, interleaved with small long-lived objects that keep pages resident. Fixing the
 threshold at MMAP_THRESHOLD_BYTES keeps every large block in its own mapping, given back the
 moment it is freed (measured: about 30 MB less peak RSS over a 10,000-service apply).
+
+DuckDB's Linux builds carry their own jemalloc (symbols prefixed `duckdb_je_`), which keeps the
+pages a statement freed for its decay time (seconds) before giving them back, and `malloc_trim`
+does not reach it: over a 10,000-service apply it held ~40 MB resident for ~18 MB in use, which
+each MERGE's working memory then came on top of. `return_duckdb_pages_at_once` sets its decay
+to zero, so freed pages go back as they are freed (the MERGEs and the read-back measured no
+slower).
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import sys
 from collections.abc import Callable
 
-__all__ = ["MMAP_THRESHOLD_BYTES", "map_large_blocks", "release_free_heap"]
+__all__ = [
+    "MMAP_THRESHOLD_BYTES",
+    "map_large_blocks",
+    "release_free_heap",
+    "return_duckdb_pages_at_once",
+]
 
 
 MMAP_THRESHOLD_BYTES = 256 * 1024
@@ -45,6 +58,56 @@ def _glibc_function(name: str, *argtypes: type) -> Callable[..., int] | None:
 
 _TRIM = _glibc_function("malloc_trim", ctypes.c_size_t)
 _MALLOPT = _glibc_function("mallopt", ctypes.c_int, ctypes.c_int)
+
+
+_DECAY_SETTINGS = ("dirty_decay_ms", "muzzy_decay_ms")
+"""jemalloc's delays before freed pages are returned (dirty) and then released for good (muzzy)."""
+
+
+def _duckdb_mallctl() -> Callable[..., int] | None:
+    """jemalloc's `mallctl` inside DuckDB's extension module, where it has one."""
+    spec = importlib.util.find_spec("_duckdb")
+    if spec is None or spec.origin is None or not sys.platform.startswith("linux"):
+        return None
+    try:
+        module = ctypes.CDLL(spec.origin)
+    except OSError:
+        return None
+    function = getattr(module, "duckdb_je_mallctl", None)
+    if function is None:
+        return None
+    function.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+    ]
+    function.restype = ctypes.c_int
+    return function  # type: ignore[no-any-return]
+
+
+def return_duckdb_pages_at_once() -> bool:
+    """Set the decay of DuckDB's jemalloc to zero, for its arenas and any it creates later;
+    whether it could be set (False where DuckDB has no jemalloc: macOS, Windows)."""
+    mallctl = _duckdb_mallctl()
+    if mallctl is None:
+        return False
+    count = ctypes.c_uint(0)
+    size = ctypes.c_size_t(ctypes.sizeof(count))
+    if mallctl(b"arenas.narenas", ctypes.byref(count), ctypes.byref(size), None, 0) != 0:
+        return False
+    zero = ctypes.c_ssize_t(0)
+    names = [f"arenas.{setting}" for setting in _DECAY_SETTINGS]
+    names += [
+        f"arena.{index}.{setting}" for index in range(count.value) for setting in _DECAY_SETTINGS
+    ]
+    # An arena jemalloc has not created yet refuses its setting and takes the default when made.
+    results = [
+        mallctl(name.encode(), None, None, ctypes.byref(zero), ctypes.sizeof(zero))
+        for name in names
+    ]
+    return results[0] == 0 and results[1] == 0
 
 
 def map_large_blocks() -> bool:
