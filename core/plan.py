@@ -148,8 +148,8 @@ def statements_digest(statements: tuple[Statement, ...] | list[Statement]) -> st
     global _previous_sql_json, _previous_states
     fed = [(statement, *_anchor(statement)) for statement in statements]
     resumed = 0
-    for state, (statement, anchor, built) in zip(_previous_states, fed, strict=False):
-        if not _unchanged(state, statement, anchor, built):
+    for state, (statement, anchor, _built) in zip(_previous_states, fed, strict=False):
+        if not _unchanged(state, statement, anchor):
             break
         resumed += 1
     states = _previous_states[:resumed]
@@ -220,18 +220,22 @@ def _unchanged(
     state: _DigestState,
     statement: Statement,
     anchor: object,
-    built: MergeText | None,
 ) -> bool:
     """Whether `statement` feeds the hash exactly what the remembered one did."""
     if state.name != statement.name or state.parameters != statement.parameters:
         return False
-    if built is None:
-        return state.anchor is anchor
-    if not isinstance(state.anchor, tuple):
-        return False
-    table, rows, *template = state.anchor
-    same_template = template == [built.before, built.separator, built.after]
-    return table == built.table and rows is built.rows and same_template
+    return _same_anchor(state.anchor, anchor)
+
+
+def _same_anchor(remembered: object, anchor: object) -> bool:
+    """Whether two `_anchor`s stand for the same text: the very same SQL object, or a MERGE of
+    the very same rows tuple (tuples are immutable) in an equal template. Comparing the rows
+    object, not the `MergeText` holding it, means a MergeText altered in place is not taken for
+    the one it was."""
+    if isinstance(remembered, tuple) and isinstance(anchor, tuple):
+        (table, rows, *template), (other_table, other_rows, *other_template) = remembered, anchor
+        return rows is other_rows and table == other_table and template == other_template
+    return remembered is anchor
 
 
 def _json(value: object) -> str:
@@ -255,7 +259,7 @@ _previous_sql_json: dict[int, tuple[str, bytes]] = {}
 """id(SQL) -> (that SQL, its JSON encoding), from the previous digest (statements not built by
 `upserts`); holding the SQL keeps the id from being reused."""
 _previous_verdicts: dict[int, tuple[object, str, list[PolicyIssue]]] = {}
-"""id(source) -> (that statement source, target table, policy issues), from the previous
+"""id(statement source) -> (its `_anchor`, target table, policy issues), from the previous
 validation (a source is a SQL text or a MERGE's pieces, `Statement.source`)."""
 _previous_rows: tuple[Report | None, dict[int, Service], dict[int, ImpactRow]] = (None, {}, {})
 """The previous build's report, and its services and their rows by id(service): holding the
@@ -264,7 +268,7 @@ services keeps their ids from being reused while they are remembered."""
 
 def _verdicts(statements: tuple[Statement, ...], target_table: str) -> list[list[PolicyIssue]]:
     """`check_statement` of each statement, reusing the previous plan's verdict on the very same
-    SQL object (the verdict depends on nothing else)."""
+    SQL object or MERGE rows (`_same_anchor`; the verdict depends on nothing else)."""
     from core.sqlgen.policy import check_statement
 
     global _previous_verdicts
@@ -272,12 +276,17 @@ def _verdicts(statements: tuple[Statement, ...], target_table: str) -> list[list
     result = []
     for statement in statements:
         source = statement.source
+        anchor = _anchor(statement)[0]
         previous = verdicts.get(id(source)) or _previous_verdicts.get(id(source))
-        if previous is not None and previous[0] is source and previous[1] == target_table:
+        if (
+            previous is not None
+            and _same_anchor(previous[0], anchor)
+            and previous[1] == target_table
+        ):
             issues = previous[2]
         else:
             issues = check_statement(source, target_table)
-        verdicts[id(source)] = (source, target_table, issues)
+        verdicts[id(source)] = (anchor, target_table, issues)
         result.append(list(issues))
     _previous_verdicts = verdicts
     return result

@@ -460,7 +460,7 @@ def upserts(table: str, rows: Sequence[ImpactRow]) -> list[Statement]:
     for number, chunk in enumerate(chunks, start=1):
         name = "upsert-rows" if len(chunks) == 1 else f"upsert-rows-{number}-of-{len(chunks)}"
         merge = _previous_merges.get((table, chunk))
-        if merge is None:
+        if merge is None or merge.rows != chunk or (merge.before, merge.after) != (before, after):
             size = template_size + len(chunk) * _utf8_size(separator) + sum(map(_utf8_size, chunk))
             merge = MergeText(table, before, chunk, separator, after, size)
         built[(table, merge.rows)] = merge

@@ -97,6 +97,23 @@ async def test_a_statement_changed_in_place_after_approval_is_refused(impact_hom
     await _refused(plan, approval, impact_home)
 
 
+async def test_a_merge_altered_in_place_after_approval_is_refused(impact_home: Path) -> None:
+    """A MERGE is kept as its pieces (`MergeText`): replacing its rows inside the very object
+    the plan holds changes the digest, and the policy judges the new rows, not the old verdict."""
+    plan = build_plan(load_handoff(DEMO))
+    approval = _approve(plan)
+    assert plan.is_valid and plan.digest == approval.digest  # cached now
+    merge = plan.statements[1].merge
+    assert merge is not None
+    stray = merge.rows[0].replace("'high'", f"(SELECT secret FROM {plan.target_table}_x)", 1)
+    assert stray != merge.rows[0]
+    object.__setattr__(merge, "rows", (stray, *merge.rows[1:]))
+    assert build_plan(load_handoff(DEMO)).issues() == []  # a fresh build is untouched
+    altered = Plan(plan.handoff, plan.rows, plan.statements)
+    assert altered.issues(), "the altered rows are judged again"
+    await _refused(plan, approval, impact_home)
+
+
 async def test_parameter_slots_are_part_of_what_is_approved(impact_home: Path) -> None:
     plan = build_plan(load_handoff(DEMO))
     approval = _approve(plan)
