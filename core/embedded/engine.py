@@ -63,6 +63,12 @@ a read-back of ten thousand) and the process also runs the client: with a second
 thread's allocator caches and a MERGE's parallel operator state added ~15 MB to the peak RSS of
 a 10,000-service apply (391 -> 376 MB, four runs each), with no measurable change in its time."""
 
+CHECKPOINT_THRESHOLD = "1MB"
+"""Write-ahead log size past which the next commit checkpoints the catalog file (DuckDB's default
+is 16 MB). Until a checkpoint, what a statement wrote stays in memory as well as in the log:
+after a 10,000-service apply that was ~14 MB of the ~18 MB DuckDB held. Checkpointing after
+every MERGE of megabytes measured 352 -> 343 MB peak RSS for that apply, in no more time."""
+
 
 class Cancelled(Exception):
     """The statement was interrupted before it finished; nothing it did was committed."""
@@ -97,6 +103,7 @@ class Engine:
         for setting in (
             "SET GLOBAL TimeZone = 'UTC'",
             f"SET threads = {ENGINE_THREADS}",
+            f"SET checkpoint_threshold = {_quote_literal(CHECKPOINT_THRESHOLD)}",
             f"SET temp_directory = {_quote_literal(str(spill))}",
             f"SET allowed_directories = [{_quote_literal(str(catalogs_dir) + '/')}]",
             "SET enable_external_access = false",
