@@ -57,12 +57,6 @@ _SAME_ON_BOTH_PATHS = frozenset(
 any other failure of a scanned statement is run again on the general path for its wording."""
 
 
-ENGINE_THREADS = 1
-"""DuckDB worker threads. Statements here are small for DuckDB (a MERGE of a few thousand rows,
-a read-back of ten thousand) and the process also runs the client: with a second worker, each
-thread's allocator caches and a MERGE's parallel operator state added ~15 MB to the peak RSS of
-a 10,000-service apply (391 -> 376 MB, four runs each), with no measurable change in its time."""
-
 CHECKPOINT_THRESHOLD = "1MB"
 """Write-ahead log size past which the next commit checkpoints the catalog file (DuckDB's default
 is 16 MB). Until a checkpoint, what a statement wrote stays in memory as well as in the log:
@@ -102,7 +96,6 @@ class Engine:
         )
         for setting in (
             "SET GLOBAL TimeZone = 'UTC'",
-            f"SET threads = {ENGINE_THREADS}",
             f"SET checkpoint_threshold = {_quote_literal(CHECKPOINT_THRESHOLD)}",
             f"SET temp_directory = {_quote_literal(str(spill))}",
             f"SET allowed_directories = [{_quote_literal(str(catalogs_dir) + '/')}]",
