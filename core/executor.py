@@ -202,7 +202,7 @@ class _Run:
             self.in_flight = (statement.name, None)
         try:
             result = await self.session.client.execute(
-                statement.sql,
+                statement.pieces(),
                 parameters,
                 on_state=on_state,
                 read_only=statement.step is Step.VERIFY_ROWS,

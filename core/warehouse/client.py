@@ -39,6 +39,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -221,13 +222,16 @@ class StatementClient:
 
     async def execute(
         self,
-        sql: str,
+        sql: str | list[str],
         parameters: Sequence[Parameter] = (),
         *,
         on_state: Callable[[StatementState], None] | None = None,
         read_only: bool = False,
     ) -> StatementResult:
         """Run one statement to completion and return all of its rows.
+
+        `sql` is the statement's text, or pieces whose concatenation is the text (a MERGE of
+        megabytes, sent without being joined: see `_statement_body`).
 
         `read_only=True` says the statement changes nothing (a verification SELECT): running it
         twice is harmless, so its submission is retried like a read after a dropped connection
@@ -262,8 +266,7 @@ class StatementClient:
                 )
 
         operation.on_retry = lambda delay, why: report(why, delay)
-        body: dict[str, Any] = {
-            "statement": sql,
+        fields: dict[str, Any] = {
             "warehouse_id": self.warehouse_id,
             "wait_timeout": f"{self.wait_timeout_s}s",
             "on_wait_timeout": "CONTINUE",
@@ -271,11 +274,13 @@ class StatementClient:
             "format": "JSON_ARRAY",
         }
         if parameters:
-            body["parameters"] = [parameter.to_wire() for parameter in parameters]
+            fields["parameters"] = [parameter.to_wire() for parameter in parameters]
         if self.catalog is not None:
-            body["catalog"] = self.catalog
+            fields["catalog"] = self.catalog
         if self.schema is not None:
-            body["schema"] = self.schema
+            fields["schema"] = self.schema
+        content = _statement_body([sql] if isinstance(sql, str) else sql, fields)
+        del sql  # the request's bytes are all that is needed from here on
 
         try:
             report("submitting")
@@ -283,7 +288,7 @@ class StatementClient:
                 "POST",
                 STATEMENTS_PATH,
                 operation,
-                json=body,
+                content=content,
                 idempotent=read_only,
                 request_timeout=httpx.Timeout(30.0, connect=10.0, read=self.wait_timeout_s + 30.0),
             )
@@ -413,18 +418,21 @@ class StatementClient:
         *,
         idempotent: bool,
         json: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
         request_timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
-        """Send with the retry policy of the module doc; returns a 2xx response or raises."""
+        """Send with the retry policy of the module doc; returns a 2xx response or raises.
+        A JSON body is given as `json`, or already encoded (`_json_body`) as `content`."""
         deadline = self._clock() + self.retry_budget_s
         transport_backoff = self.poll_min_s
-        content = None if json is None else _json_body(json)  # encoded once, for every retry
+        if json is not None:
+            content = _json_body(json)  # encoded once, for every retry
         while True:
             request = self._http.build_request(
                 method,
                 url,
                 content=content,
-                headers=None if json is None else _JSON_HEADERS,
+                headers=None if content is None else _JSON_HEADERS,
                 timeout=request_timeout
                 if request_timeout is not None
                 else httpx.USE_CLIENT_DEFAULT,
@@ -664,6 +672,20 @@ class StatementClient:
 
 
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
+
+
+def _statement_body(pieces: Sequence[str], fields: Mapping[str, Any]) -> bytes:
+    """`_json_body({"statement": "".join(pieces), **fields})`, without joining the pieces: JSON
+    escapes a text character by character, so the escaped pieces join to the escaped text, and
+    a MERGE kept as pieces is never built as one `str` (four bytes a character with an emoji)."""
+    escaped = b"".join(_escaped_ascii(piece) for piece in pieces)
+    rest = _json_body(fields)[1:] if fields else b"}"
+    return b'{"statement":"' + escaped + (b'",' if fields else b'"') + rest
+
+
+def _escaped_ascii(text: str) -> bytes:
+    """A text as the inside of a JSON string with every non-ASCII character escaped."""
+    return encode_basestring_ascii(text)[1:-1].encode("ascii")
 
 
 def _json_body(body: Mapping[str, Any]) -> bytes:

@@ -105,6 +105,28 @@ class TestFastPath:
             )
             assert result.rows == [["42", "it's", "true"]]
 
+    async def test_a_statement_given_as_pieces_is_sent_as_its_text(self, impact_home: Path) -> None:
+        """Pieces are escaped one by one and never joined: the request body is byte for byte
+        the one the joined text gives, cuts inside escapes and surrogate pairs' characters
+        included, and the warehouse runs the same statement."""
+        text = "SELECT 'it''s 😀 \\ \"q\" \u2028 é\t' AS a, :n AS b -- ✓ 🚀"
+        cuts = [[text], [text[:9], text[9:15], "", text[15:]], list(text)]
+        bodies: list[bytes] = []
+
+        async def keep(request: httpx.Request) -> None:
+            bodies.append(request.read())
+
+        async with session(impact_home) as opened:
+            opened.http.event_hooks["request"].append(keep)
+            results = [
+                await opened.client.execute(pieces, [Parameter("n", "7", "INT")])
+                for pieces in [text, *cuts]
+            ]
+        assert all(result.rows == results[0].rows for result in results)
+        assert results[0].rows[0][1] == "7" and "😀" in str(results[0].rows[0][0])
+        assert len(set(bodies)) == 1 and bodies[0].isascii()
+        assert json.loads(bodies[0])["statement"] == text
+
     async def test_writes_report_affected_rows(self, impact_home: Path) -> None:
         async with session(impact_home) as opened:
             await opened.client.execute("CREATE TABLE t (a INT)")
