@@ -222,7 +222,7 @@ class StatementClient:
 
     async def execute(
         self,
-        sql: str | list[str],
+        sql: str | Sequence[str],
         parameters: Sequence[Parameter] = (),
         *,
         on_state: Callable[[StatementState], None] | None = None,
