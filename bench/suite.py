@@ -109,18 +109,20 @@ KNOWN_HOT_SPOTS = {
 
 PHASE_REASONS = {
     "load": "the decoded document and the pydantic models of every service",
-    "upsert-rows": "each MERGE's text and request JSON on the client and the warehouse (Python "
-    "keeps a string at four bytes a character once one emoji is in it), the scanned columns "
-    "and DuckDB's working memory",
+    "upsert-rows": "each MERGE's request body on the client (ASCII bytes: its text is sent as "
+    "pieces, never joined), and on the warehouse its text, the scanned columns and DuckDB's "
+    "working memory",
     "verify-rows": "what the upsert left behind (the step itself reads back about 260 bytes "
     "a row: display columns, content hash, fingerprint)",
-    "open session, approval record": "the approval record and run log serialise the handoff",
+    "open session, approval record": "starting the embedded warehouse (DuckDB's first "
+    "database in the process is about 30 MB) and the approval record serialising the handoff",
     "app start until the tree shows": "the loaded handoff's models (the tree shows one page "
     "of services)",
-    "first preview and validation": "the first plan: every statement's SQL text (four bytes "
-    "a character once one emoji is in it) and the render caches",
-    "render + validate + digest": "the statements (Python strings take four bytes per "
-    "character once one emoji appears in them) and the render caches",
+    "first preview and validation": "the first plan: the row texts its MERGEs are made of (four "
+    "bytes a character once one emoji is in a row; a MERGE is never held joined) and the "
+    "render caches",
+    "render + validate + digest": "the row texts of the statements (Python strings take four "
+    "bytes per character once one emoji appears in them) and the render caches",
 }
 
 
