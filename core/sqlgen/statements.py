@@ -79,7 +79,8 @@ class MergeText:
     The row texts are held anyway (the renderer's cache, for incremental re-rendering), so a
     plan holding its MERGEs joined would hold their characters twice: at 10,000 services about
     50 MB more (Python keeps a text with one emoji at four bytes a character). The text is
-    joined only where it is needed whole (sending it, copying it) and dropped after.
+    joined only where it is needed whole (copying it, `impact-review render`) and dropped after:
+    the payload files, the preview and the request body are made from the pieces.
 
     The policy and the plan digest use the pieces themselves: `rows` is the very tuple
     `upserts` hands back while a chunk's rows are unchanged."""
@@ -99,6 +100,8 @@ class MergeText:
     def pieces(self) -> list[str]:
         """The pieces whose concatenation is `text()`, for writing or hashing it piece by piece
         without joining it."""
+        if not self.rows:
+            return [self.before, self.after]
         joints = [self.separator] * (len(self.rows) - 1)
         middle = [piece for pair in zip(self.rows, joints, strict=False) for piece in pair]
         return [self.before, *middle, self.rows[-1], self.after]
