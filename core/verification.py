@@ -35,6 +35,9 @@ FINGERPRINT_COLUMN = "row_fingerprint"
 """The column of the verification query holding each stored row's fingerprint."""
 
 ReadBackRow = Mapping[str, str | None]
+_SERVICE_NAME = CONTENT_COLUMNS.index("service_name")
+_approved_shown = itemgetter(*(CONTENT_COLUMNS.index(name) for name in DISPLAY_COLUMNS))
+"""An approved row's DISPLAY_COLUMNS, from its values (all of them are content columns)."""
 """One row as the Statement Execution API returns it: every value a string or None."""
 
 
@@ -262,20 +265,21 @@ def verify_fingerprints(
         return None
     if fingerprints is None:
         fingerprints = approved_fingerprints(approved)
-    expected = {row.service_name: row for row in approved}
+    expected = {row.values[_SERVICE_NAME]: row for row in approved}
     checks = []
     for row in read_back:
-        want = expected.pop(str(row.get("service_name")), None)
+        name = str(row.get("service_name"))
+        want = expected.pop(name, None)
         if want is None:
             return None
-        for name in DISPLAY_COLUMNS:
-            if row.get(name) != want.get(name):
-                return None
+        shown = tuple(map(row.get, DISPLAY_COLUMNS))
+        if shown != _approved_shown(want.values):
+            return None
         if row.get("content_hash") != want.content_hash:
             return None
-        if row.get(FINGERPRINT_COLUMN) != fingerprints.get(want.service_name):
+        if row.get(FINGERPRINT_COLUMN) != fingerprints.get(name):
             return None
-        checks.append(RowCheck(want.service_name, RowStatus.MATCH, shown=_shown(row)))
+        checks.append(RowCheck(name, RowStatus.MATCH, shown=tuple(v or "" for v in shown)))
     checks.sort(key=lambda check: check.service_name)
     return Verification(report_id, tuple(checks), True)
 
