@@ -28,6 +28,7 @@ import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
+from operator import itemgetter
 from typing import Any
 
 from sqlglot import Dialect, TokenType
@@ -65,13 +66,13 @@ class BulkValues:
 
 
 _DIALECT = Dialect.get_or_raise("databricks")
-_BLANK = r"[ \t\r\n]*"
+_BLANK = r"[ \t\r\n]*+"
 _GAP = r"[ \t\r\n]+"
-_SINGLE = r"'[^'\\]*(?:\\[\s\S][^'\\]*)*'"
-_DOUBLE = r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"'
+_SINGLE = r"'[^'\\]*+(?:\\[\s\S][^'\\]*+)*'"
+_DOUBLE = r'"[^"\\]*+(?:\\[\s\S][^"\\]*+)*"'
 _LITERALS = rf"(?:{_SINGLE}|{_DOUBLE})(?:{_BLANK}(?:{_SINGLE}|{_DOUBLE}))*"
 """One string value: a literal, or adjacent literals that Spark concatenates."""
-_PLAIN = r"'[^'\\]*'"
+_PLAIN = r"'[^'\\]*+'"
 """A single-quoted literal without escapes, whose text is its value (the common case)."""
 
 _CELL = re.compile(
@@ -280,17 +281,34 @@ class _Reader:
     def column(self, cells: list[tuple[str, ...]]) -> Column | None:
         """One column's values and kind, or None when it mixes two kinds."""
         for kind, plain, escaped in _TEXT_KINDS:
-            if all(cell[plain] for cell in cells):
-                return Column(kind, [cell[plain][1:-1] for cell in cells])
-            if all(cell[plain] or cell[escaped] or cell[_NULL] for cell in cells):
-                if all(cell[_NULL] for cell in cells):
-                    return Column(CellKind.NULL, [None] * len(cells))
-                values = [cell[plain][1:-1] if cell[plain] else None for cell in cells]
-                for row, cell in enumerate(cells):
-                    if cell[escaped]:
-                        values[row] = self.literal(cell[escaped], values, row)
+            plains = list(map(itemgetter(plain), cells))
+            if "" not in plains:
+                return Column(kind, [text[1:-1] for text in plains])
+            values = self.text_column(cells, plains, escaped)
+            if values is not None:
                 return Column(kind, values)
+        if all(cell[_NULL] for cell in cells):
+            return Column(CellKind.NULL, [None] * len(cells))
         return self.mixed_column(cells)
+
+    def text_column(
+        self, cells: list[tuple[str, ...]], plains: list[str], escaped: int
+    ) -> list[Any] | None:
+        """The values of a column of literals of one kind and NULLs (not all NULL), or None."""
+        values: list[Any] = []
+        for cell, text in zip(cells, plains, strict=True):
+            if text:
+                values.append(text[1:-1])
+            elif literals := cell[escaped]:
+                values.append(self.literal(literals, values, len(values)))
+            elif cell[_NULL]:
+                values.append(None)
+            else:
+                self.pending = [queued for queued in self.pending if queued[0] is not values]
+                return None
+        if values.count(None) == len(values):
+            return None
+        return values
 
     def mixed_column(self, cells: list[tuple[str, ...]]) -> Column | None:
         """A column of arrays, or of cells of several shapes, one cell at a time."""
@@ -311,7 +329,7 @@ class _Reader:
                 cell_kind, value = CellKind.STRING_ARRAY, []
             else:
                 cell_kind = CellKind.STRING_ARRAY
-                value = [item.group(1) for item in _ARRAY_ITEM.finditer(cell[_ARRAY])]
+                value = _ARRAY_ITEM.findall(cell[_ARRAY])
                 for position, text in enumerate(value):
                     value[position] = self.literal(text, value, position)
             if kind is not cell_kind:
@@ -324,12 +342,12 @@ class _Reader:
     def literal(self, text: str, owner: list[Any], position: int) -> str:
         """The value of a run of string literals, or the text itself, queued for decoding
         into `owner[position]`."""
+        if (known := self.decoded.get(text)) is not None:
+            return known
         quote, content = text[0], text[1:-1]
         if "\\" not in content:
             if quote not in content:
                 return content  # one literal without escapes: its text is its value
-        elif (known := self.decoded.get(text)) is not None:
-            return known
         elif _ONE_LITERAL[quote].fullmatch(text):
             table = _escapes(quote)
             if table.decoded.keys() >= set(_ESCAPE.findall(content)):
