@@ -75,12 +75,25 @@ ESCAPES = [
     "'héllo 🚀 ünïcode'",
     "'/* not a comment */ -- nor this'",
     "''",
+    r"'tab\there, no quote inside'",
+    r"'ends in an escaped backslash \\'",
+    r"'\\'",
 ]
 
 
 @pytest.mark.parametrize("literal", ESCAPES)
 def test_string_literals_decode_as_on_the_general_path(twins: Twins, literal: str) -> None:
     statement = merge(f"('k1', {literal}, NULL, NULL), ('k2', 'plain', NULL, NULL)")
+    assert scanned(statement)
+    assert twins.both(statement)[0] == "SUCCEEDED"
+    twins.contents()
+
+
+@pytest.mark.parametrize("literal", ESCAPES)
+def test_a_column_whose_every_literal_is_escaped_decodes_as_on_the_general_path(
+    twins: Twins, literal: str
+) -> None:
+    statement = merge(f"('k1', {literal}, NULL, NULL), ('k2', 'back\\\\slash', NULL, NULL)")
     assert scanned(statement)
     assert twins.both(statement)[0] == "SUCCEEDED"
     twins.contents()
