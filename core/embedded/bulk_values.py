@@ -104,7 +104,6 @@ _TEXT_KINDS = (
 """Kinds whose cells are one string: (kind, group of a plain literal, group of any other)."""
 _NEXT_ROW = re.compile(_BLANK + r",")
 _ARRAY_ITEM = re.compile(rf"({_LITERALS}){_BLANK}(?:,{_BLANK})?")
-_ONE_LITERAL = {"'": re.compile(_SINGLE), '"': re.compile(_DOUBLE)}
 _ESCAPE = re.compile(r"\\([01][0-7]{2}|[\s\S])")
 """One escape: a backslash and three octal digits (up to \\177), or a backslash and a char."""
 _OCTAL_PAIR = re.compile(r"[0-7]{2}")
@@ -359,10 +358,14 @@ class _Reader:
         if "\\" not in content:
             if quote not in content:
                 return content  # one literal without escapes: its text is its value
-        elif _ONE_LITERAL[quote].fullmatch(text):
-            table = _escapes(quote)
-            if table.decoded.keys() >= set(_ESCAPE.findall(content)):
-                value = _ESCAPE.sub(table.replace, content)
+        else:
+            # Text and escapes alternate; a quote outside the escapes means adjacent literals.
+            parts = _ESCAPE.split(content)
+            escapes = parts[1::2]
+            decoded = _escapes(quote).decoded
+            if decoded.keys() >= set(escapes) and all(quote not in part for part in parts[::2]):
+                parts[1::2] = [decoded[escape] for escape in escapes]
+                value = "".join(parts)
                 self.decoded[text] = value
                 return value
         self.pending.append((owner, position, text))
@@ -409,9 +412,6 @@ class _EscapeTable:
     """Backslash escapes whose decoding sqlglot's tokenizer shows to be one fixed text."""
 
     decoded: dict[str, str]
-
-    def replace(self, match: re.Match[str]) -> str:
-        return self.decoded[match.group(1)]
 
 
 @functools.cache

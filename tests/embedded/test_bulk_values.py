@@ -78,6 +78,10 @@ ESCAPES = [
     r"'tab\there, no quote inside'",
     r"'ends in an escaped backslash \\'",
     r"'\\'",
+    r"'it\'s' 'adjacent'",
+    r"'new\nline''doubled'",
+    r"""'one\'' "two\"" 'three\\'""",
+    r"""'\"' "\'" """,
 ]
 
 
