@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlglot import exp
 
+from core import row_fingerprint as row_fingerprint_module
 from core.executor import rows_as_dicts
 from core.impact_table import CONTENT_COLUMNS, CellValue, ColumnType, ImpactRow
 from core.row_fingerprint import (
@@ -179,3 +180,12 @@ async def test_a_difference_finer_than_the_read_back_shows_is_still_a_change(
     assert [(d.column, d.expected, d.actual) for d in check.differences] == [
         (FINGERPRINT_COLUMN, python_fingerprint(original), fingerprints[0][FINGERPRINT_COLUMN])
     ]
+
+
+def test_approved_fingerprints_forget_their_tokens_and_agree_with_each_row() -> None:
+    """A run asks for the approved fingerprints once: the tokens remembered on the way are
+    let go (they are megabytes at scale), and asking again gives the same fingerprints."""
+    first = approved_fingerprints(ROWS)
+    assert all(not table for table in row_fingerprint_module._TABLES.values())
+    assert first == {r.service_name: python_fingerprint(r) for r in ROWS}
+    assert approved_fingerprints(ROWS) == first
