@@ -193,6 +193,8 @@ class Engine:
         text = statement if isinstance(statement, SqlText) else SqlText(statement)
         del statement
         by_name = {p.name: p for p in parameters}
+        if scan_values and _worth_compacting_early(text.value()):
+            text.start_compacting()  # while the VALUES list is scanned
         planned = plan(
             text.value(),
             catalog=catalog,
@@ -202,6 +204,8 @@ class Engine:
         )
         if planned.bulk_parameters:
             text.compact()
+        else:
+            text.keep_whole()
         limits = {"row_limit": row_limit, "byte_limit": byte_limit}
         try:
             return self.run(planned, by_name, cancelled=cancelled, on_cursor=on_cursor, **limits)
@@ -478,6 +482,17 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def _worth_compacting_early(statement: str) -> bool:
+    """Whether the statement is a MERGE long enough that compressing its text (see
+    `core.embedded.sql_text`) is worth starting before its VALUES list is scanned."""
+    return len(statement) >= COMPACT_EARLY_CHARS and _MERGE_WORD.match(statement) is not None
+
+
+COMPACT_EARLY_CHARS = 1 << 18
+"""Characters from which a MERGE's text is compressed on a second thread during the scan."""
+_MERGE_WORD = re.compile(r"[ \t\r\n]*MERGE\b", re.IGNORECASE)
 
 
 def _execute(cursor: duckdb.DuckDBPyConnection, step: Step, values: Mapping[str, object]) -> None:

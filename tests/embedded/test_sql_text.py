@@ -28,3 +28,22 @@ def test_released_text_is_empty(text: str) -> None:
     held.compact()
     held.release()
     assert held.value() == ""
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_text_compressed_in_the_background_reads_the_same(text: str) -> None:
+    held = SqlText(text)
+    held.start_compacting()
+    assert held.value() == text
+    held.compact()
+    assert held.value() == text
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_text_kept_whole_after_starting_to_compact_reads_the_same(text: str) -> None:
+    held = SqlText(text)
+    held.start_compacting()
+    held.keep_whole()
+    assert held.value() == text
+    held.compact()
+    assert held.value() == text

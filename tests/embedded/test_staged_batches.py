@@ -4,7 +4,7 @@ value falls in."""
 
 from __future__ import annotations
 
-from core.embedded.engine import STAGE_ROWS
+from core.embedded.engine import COMPACT_EARLY_CHARS, STAGE_ROWS
 from core.embedded.translate import plan
 from tests.embedded.twins import REVIEW, Twins, merge
 
@@ -49,3 +49,15 @@ def test_a_bad_value_in_the_last_slice_fails_the_same_way_and_writes_nothing(
     rows[-1] = "('last', 'x', CAST('not a time' AS TIMESTAMP), NULL)"
     assert twins.both(merge(",\n".join(rows)))[0] == "FAILED"
     assert twins.contents()[2] == []
+
+
+def test_a_merge_long_enough_to_compress_while_scanned_has_the_general_paths_outcome(
+    twins: Twins,
+) -> None:
+    rows = _rows(ROWS)
+    while len(",\n".join(rows)) < COMPACT_EARLY_CHARS:
+        rows += _rows(ROWS, first=len(rows))
+    assert twins.both(merge(",\n".join(rows)))[2] == [[[str(len(rows)), "0", "0", str(len(rows))]]]
+    rows[-1] = "('last', 'x', CAST('not a time' AS TIMESTAMP), NULL)"
+    assert twins.both(merge(",\n".join(rows)))[0] == "FAILED"
+    assert len(twins.contents()[2][0]) == len(rows)
