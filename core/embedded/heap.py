@@ -41,14 +41,16 @@ _M_MMAP_THRESHOLD = -3
 """mallopt's parameter number for the mmap threshold (malloc.h)."""
 
 
-def _glibc_function(name: str, *argtypes: type) -> Callable[..., int] | None:
+def _c_function(library: str | None, name: str, *argtypes: type) -> Callable[..., int] | None:
+    """A function returning an int from a shared library (None: the process itself), on Linux;
+    None where the library or the function is not there."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        process = ctypes.CDLL(None)
+        loaded = ctypes.CDLL(library)
     except OSError:
         return None
-    function = getattr(process, name, None)
+    function = getattr(loaded, name, None)
     if function is None:
         return None
     function.argtypes = list(argtypes)
@@ -56,8 +58,8 @@ def _glibc_function(name: str, *argtypes: type) -> Callable[..., int] | None:
     return function  # type: ignore[no-any-return]
 
 
-_TRIM = _glibc_function("malloc_trim", ctypes.c_size_t)
-_MALLOPT = _glibc_function("mallopt", ctypes.c_int, ctypes.c_int)
+_TRIM = _c_function(None, "malloc_trim", ctypes.c_size_t)
+_MALLOPT = _c_function(None, "mallopt", ctypes.c_int, ctypes.c_int)
 
 
 _DECAY_SETTINGS = ("dirty_decay_ms", "muzzy_decay_ms")
@@ -67,24 +69,10 @@ _DECAY_SETTINGS = ("dirty_decay_ms", "muzzy_decay_ms")
 def _duckdb_mallctl() -> Callable[..., int] | None:
     """jemalloc's `mallctl` inside DuckDB's extension module, where it has one."""
     spec = importlib.util.find_spec("_duckdb")
-    if spec is None or spec.origin is None or not sys.platform.startswith("linux"):
+    if spec is None or spec.origin is None:
         return None
-    try:
-        module = ctypes.CDLL(spec.origin)
-    except OSError:
-        return None
-    function = getattr(module, "duckdb_je_mallctl", None)
-    if function is None:
-        return None
-    function.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_size_t,
-    ]
-    function.restype = ctypes.c_int
-    return function  # type: ignore[no-any-return]
+    name, pointer, size = ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t
+    return _c_function(spec.origin, "duckdb_je_mallctl", name, pointer, pointer, pointer, size)
 
 
 def return_duckdb_pages_at_once() -> bool:

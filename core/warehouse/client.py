@@ -675,12 +675,12 @@ _JSON_HEADERS: Final = {"Content-Type": "application/json"}
 
 
 def _statement_body(pieces: Sequence[str], fields: Mapping[str, Any]) -> bytes:
-    """`_json_body({"statement": "".join(pieces), **fields})`, without joining the pieces: JSON
+    """`_json_body({"statement": "".join(pieces), **fields})` (`fields` never empty: it holds
+    the warehouse id at least), without joining the pieces: JSON
     escapes a text character by character, so the escaped pieces join to the escaped text, and
     a MERGE kept as pieces is never built as one `str` (four bytes a character with an emoji)."""
     escaped = b"".join(_escaped_ascii(piece) for piece in pieces)
-    rest = _json_body(fields)[1:] if fields else b"}"
-    return b'{"statement":"' + escaped + (b'",' if fields else b'"') + rest
+    return b'{"statement":"' + escaped + b'",' + _json_body(fields)[1:]
 
 
 def _escaped_ascii(text: str) -> bytes:
